@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scalinglab.grading import release_source
+from scalinglab.grading.course import release_source
 
 ROOT = Path(__file__).resolve().parents[1]
 

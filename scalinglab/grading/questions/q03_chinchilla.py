@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..approaches import hoffmann_projections
-from ..chinchilla import chinchilla_fit, chinchilla_loss, compute_optimal
-from ..grading import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
-from ..powerlaw import fit_power_law
+from ...approaches import hoffmann_projections
+from ...chinchilla import chinchilla_fit, chinchilla_loss, compute_optimal
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...powerlaw import fit_power_law
 
 # Hoffmann et al. 2022 (arXiv 2203.15556), Table 3: FLOPs and compute-optimal parameters (Approach 1).
 _TABLE3 = hoffmann_projections(1)
@@ -39,7 +39,7 @@ def _03_q3(q3_exponent):
 
 
 def _03_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "c", ["a", "b", "c", "d"])
+    expect_choice("q4_choice", q4_choice, "406c7384af7eb4c7", ["a", "b", "c", "d"], salt="03_chinchilla/q4")
 
 
 def _03_q5(q5_explorer):

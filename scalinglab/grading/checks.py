@@ -12,12 +12,13 @@ call in the same cell.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from ._checks import ScalingLabError, unknown_name
+from .._checks import ScalingLabError, unknown_name
 
 
 class CheckFailed(AssertionError):
@@ -83,9 +84,9 @@ def run_check(exercise: str, key: str, namespace: dict, *, quiet: bool = False) 
     except WrongAnswer as exc:
         raise CheckFailed(key, f"not quite. {exc}", q.hint) from None
     except ScalingLabError as exc:
-        raise CheckFailed(key, f"your answer raised an error: {exc}", q.hint) from None
+        raise CheckFailed(key, f"your answer raised an error: {clip(exc)}", q.hint) from None
     except Exception as exc:  # a learner's function may fail in any way
-        raise CheckFailed(key, f"your answer raised {type(exc).__name__}: {exc}", q.hint) from None
+        raise CheckFailed(key, f"your answer raised {type(exc).__name__}: {clip(exc)}", q.hint) from None
     if not quiet:
         print(f"✓ {key}: correct.")
     return True
@@ -112,11 +113,11 @@ def checker(exercise: str):
 def expect_number(name: str, value, unit: str) -> float:
     """``value`` as a float, or WrongAnswer saying what kind of value is expected."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise WrongAnswer(f"{name} should be a number of {unit}; it is {type(value).__name__} {value!r}.")
+        raise WrongAnswer(f"{name} should be a number of {unit}; it is {type(value).__name__} {_short(value)}.")
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise WrongAnswer(f"{name} should be a single number of {unit}; got {value!r}.") from None
+        raise WrongAnswer(f"{name} should be a single number of {unit}; got {_short(value)}.") from None
     if not math.isfinite(x):
         raise WrongAnswer(f"{name} should be a finite number of {unit}; got {x!r}.")
     return x
@@ -133,24 +134,29 @@ def expect_close(name: str, value, target: float, unit: str, rel: float = 0.02, 
     raise WrongAnswer(f"{name} is too high. {too_high}".strip())
 
 
-def expect_choice(name: str, value, answer: str, options) -> None:
-    """WrongAnswer unless ``value`` is the correct one of ``options`` (letters or texts)."""
+def choice_digest(salt: str, option: str) -> str:
+    """The stored form of a multiple-choice key: a salted hash, so the package carries no answer letters."""
+    return hashlib.sha256(f"{salt}/{option.strip().lower()}".encode()).hexdigest()[:16]
+
+
+def expect_choice(name: str, value, digest: str, options, *, salt: str) -> None:
+    """WrongAnswer unless ``value`` is the one of ``options`` whose salted hash is ``digest``."""
     if not isinstance(value, str) or value.strip().lower() not in {o.lower() for o in options}:
-        raise WrongAnswer(f"{name} should be one of {', '.join(repr(o) for o in options)}; got {value!r}.")
-    if value.strip().lower() != answer.lower():
-        raise WrongAnswer(f"{name} = {value!r} is not the right choice.")
+        raise WrongAnswer(f"{name} should be one of {', '.join(repr(o) for o in options)}; got {_short(value)}.")
+    if choice_digest(salt, value) != digest:
+        raise WrongAnswer(f"{name} = {_short(value)} is not the right choice.")
 
 
-def release_source(solution, target) -> None:
-    """Copy a teacher notebook for nbgrader to release, without its saved widget state.
+def _short(value, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages that echo an answer."""
+    try:
+        text = repr(value)
+    except Exception:   # a learner's object may fail to print
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
 
-    Solutions are stored executed, and the notebook-level widget state
-    (``metadata.widgets``) records where their explorers were left -- the answer
-    of a widget question. nbgrader clears cell outputs but not that state, so it
-    is removed here, before ``nbgrader generate_assignment`` sees the notebook.
-    """
-    import nbformat
 
-    nb = nbformat.read(solution, as_version=4)
-    nb.metadata.pop("widgets", None)
-    nbformat.write(nb, target)
+def clip(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"

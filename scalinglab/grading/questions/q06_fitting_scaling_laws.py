@@ -7,9 +7,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..chinchilla import ChinchillaFit, chinchilla_fit, compute_optimal
-from ..fitting import fit_approach2, fit_chinchilla, load_runs
-from ..grading import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...chinchilla import ChinchillaFit, chinchilla_fit, compute_optimal
+from ...fitting import fit_approach2, fit_chinchilla, load_runs
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
 
 TRUTH = "besiroglu2024"     # the law the synthetic runs were drawn from
 A_TOLERANCE = 0.01          # question 5: |fitted a - true a|
@@ -58,7 +58,7 @@ def _06_q3(q3_ratio):
 
 
 def _06_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "b", ["a", "b", "c", "d"])
+    expect_choice("q4_choice", q4_choice, "fcabd5c3ac86c87b", ["a", "b", "c", "d"], salt="06_fitting_scaling_laws/q4")
 
 
 @lru_cache(maxsize=16)

@@ -6,9 +6,9 @@ from itertools import combinations
 
 import numpy as np
 
-from ..flops import matmul_flops, transformer_flops, transformer_params
-from ..grading import NotAnswered, Question, WrongAnswer, expect_close, expect_number
-from ..models import model_card
+from ...flops import matmul_flops, transformer_flops, transformer_params
+from ..checks import NotAnswered, Question, WrongAnswer, expect_close, expect_number
+from ...models import model_card
 
 # q1: GPT-2 small's MLP up-projection (768 -> 3072) on a batch of 16 sequences of 1,024 tokens.
 Q1_TOKENS, Q1_D_IN, Q1_D_OUT = 16 * 1024, 768, 3072

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grading import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
-from ..kaplan import KAPLAN, kaplan_loss
-from ..powerlaw import PowerLawFit, fit_power_law
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...kaplan import KAPLAN, kaplan_loss
+from ...powerlaw import PowerLawFit, fit_power_law
 
 # Question 5: the power law the explorer must pass through.
 Q5_POINTS = ((4.0, 6.25), (100.0, 0.05))
@@ -78,7 +78,7 @@ def _01_q3(loglog_fit):
 
 
 def _01_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "d", ["a", "b", "c", "d"])
+    expect_choice("q4_choice", q4_choice, "bc667adc438988c9", ["a", "b", "c", "d"], salt="01_power_laws/q4")
 
 
 def _01_q5(q5_explorer):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grading import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
-from ..kaplan import KAPLAN, kaplan_compute_optimal, kaplan_loss, kaplan_overfit_penalty
-from ..models import model_card
-from ..powerlaw import fit_power_law
-from ..units import PF_DAY
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...kaplan import KAPLAN, kaplan_compute_optimal, kaplan_loss, kaplan_overfit_penalty
+from ...models import model_card
+from ...powerlaw import fit_power_law
+from ...units import PF_DAY
 
 # Question 3: the model sizes (non-embedding parameters) and the dataset (tokens) of the fit.
 Q3_N_PARAMS = np.logspace(6, 9, 31)
@@ -89,7 +89,7 @@ def _02_q4(q4_max_params, q4_choice):
                          "and N unknown.",
                  too_high="Here D is given and N is the unknown of eq. 4.4; the largest N is where D equals "
                           "the right-hand side.")
-    expect_choice("q4_choice", q4_choice, "b", ["a", "b", "c", "d"])
+    expect_choice("q4_choice", q4_choice, "a491fcb028dbd28b", ["a", "b", "c", "d"], salt="02_kaplan_2020/q4")
 
 
 def _02_q5(q5_explorer):

@@ -7,12 +7,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..chinchilla import compute_optimal
-from ..fitting import fit_chinchilla
-from ..grading import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
-from ..mlp_lm import mlp_params
-from ..sweep import load_sweep
-from ..zipf import zipf_entropy, zipf_lexicon
+from ...chinchilla import compute_optimal
+from ...fitting import fit_chinchilla
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...mlp_lm import mlp_params
+from ...sweep import load_sweep
+from ...zipf import zipf_entropy, zipf_lexicon
 
 Q3_EXPONENT, Q3_FLOPS = 1.3, 1e11        # question 3: the cached sweep and the budget
 Q4_EXPONENT, Q4_BOOT, Q4_SEED = 1.5, 200, 0
@@ -92,7 +92,7 @@ def _07_q4(q4_corr, q4_choice):
     expect_close("q4_corr", corr, target, "", rel=0.02,
                  too_low="Use the columns E (0) and beta (4) of fit.samples, from 200 resamples with seed 0.",
                  too_high="Use the columns E (0) and beta (4) of fit.samples, from 200 resamples with seed 0.")
-    expect_choice("q4_choice", q4_choice, "a", ["a", "b", "c", "d"])
+    expect_choice("q4_choice", q4_choice, "b466bbb08b365b5a", ["a", "b", "c", "d"], salt="07_your_own_scaling_law/q4")
 
 
 def _07_q5(q5_explorer, q5_tokens_per_param):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from ..flops import training_flops
-from ..grading import Question, WrongAnswer, expect_choice, expect_close, expect_number
-from ..hardware import accelerator
-from ..models import model_card
-from ..training import training_time
+from ...flops import training_flops
+from ..checks import Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ...hardware import accelerator
+from ...models import model_card
+from ...training import training_time
 
 # LLaMA-65B processed about 380 tokens/s per A100-80GB (Touvron et al. 2023, arXiv 2302.13971, section 2.4).
 LLAMA_TOKENS_PER_GPU_S = 380
@@ -77,7 +77,7 @@ def _05_q3(q3_factor, q3_choice):
                          "every one of the recipe's assumptions that is wrong for LLaMA-65B.",
                  too_high="Keep the FLOPs the same in both estimates, and compute the MFU per GPU from "
                           "380 tokens/s and the dense BF16 peak.")
-    expect_choice("q3_choice", q3_choice, "b", ["a", "b", "c", "d"])
+    expect_choice("q3_choice", q3_choice, "e2b324a1eb832a09", ["a", "b", "c", "d"], salt="05_flops_to_days/q3")
 
 
 def _05_q4(q4_effective_mfu):

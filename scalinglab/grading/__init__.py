@@ -1,0 +1,18 @@
+"""The grading wing: checks with instant feedback, the questions, and trusted autograding.
+
+* :mod:`.checks` -- ``checker()`` and ``check("q1")`` for learners, the helpers public tests use;
+* :mod:`.questions` -- the public tests of every exercise set, one module each;
+* :mod:`.protocol`, :mod:`.runner`, :mod:`.sandbox` -- a submission's code runs in a bubblewrap
+  sandbox, and its answers leave that process only as data;
+* :mod:`.engine` -- grades a notebook from outside the submission's process (fail closed);
+* :mod:`.nbgrader_plugins` -- plugs the engine into nbgrader's own commands;
+* :mod:`.course` and :mod:`.cli` -- course setup, ``scalinglab grade`` and ``scalinglab start``.
+
+Exercise notebooks import from here: ``from scalinglab.grading import checker``.
+"""
+
+from .checks import (CheckFailed, NotAnswered, Question, WrongAnswer, checker, choice_digest, expect_choice,
+                     expect_close, expect_number, run_check)
+
+__all__ = ["CheckFailed", "NotAnswered", "Question", "WrongAnswer", "checker", "choice_digest", "expect_choice",
+           "expect_close", "expect_number", "run_check"]
