@@ -15,17 +15,8 @@ from typing import Iterable
 
 import numpy as np
 
-
-class ScalingLabError(ValueError):
-    """Bad input to a scalinglab function (a ``ValueError`` subclass)."""
-
-
-class UnknownNameError(ScalingLabError):
-    """A name (accelerator, model, fit, precision...) that is not in the tables."""
-
-    def __init__(self, message: str, suggestions: Iterable[str] = ()):
-        super().__init__(message)
-        self.suggestions = list(suggestions)
+from ._errors import ScalingLabError, UnknownNameError
+from .units import parse_quantity
 
 
 def normalise_name(text: str) -> str:
@@ -50,8 +41,6 @@ def as_positive(name: str, value, unit: str, *, allow_zero: bool = False):
     kind = "a non-negative" if allow_zero else "a positive"
     of_unit = f" of {unit}" if unit else ""
     if isinstance(value, str):
-        from .units import parse_quantity  # local import: units imports this module
-
         value = parse_quantity(value, name=name)
     if value is None:
         raise ScalingLabError(f"{name} is required: expected a positive number{of_unit}")

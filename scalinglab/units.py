@@ -11,7 +11,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
-from ._checks import ScalingLabError
+from ._errors import ScalingLabError
 
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_HOUR = 3_600

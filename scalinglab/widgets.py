@@ -1,4 +1,4 @@
-"""Widget explorers and self-checks for the lessons (the only module that imports ipywidgets).
+"""Widget explorers and self-checks for the lessons (ipywidgets is imported only here and in ``_progress``).
 
 Each explorer is a thin wrapper: its controls feed a ``compute_*`` function
 of :mod:`scalinglab.explorers`, and the result moves the artists of a
@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image as PILImage
 
 from ._checks import ScalingLabError, unknown_name
+from ._progress import progress_bar  # noqa: F401  (kept importable from here)
 from .explorers import (
     compute_isoflop, compute_kaplan, compute_power_law, compute_training_run, compute_transformer, linear_ylim,
     plot_isoflop,
@@ -485,21 +486,6 @@ class MiniseriesExplorer(Explorer):
             ("optimal tokens per parameter at 1e11 / 1e12 FLOPs",
              f"{v.tokens_per_param(1e11):.1f} / {v.tokens_per_param(1e12):.1f}"),
         ])
-
-
-def progress_bar(total: int, label: str):
-    """Show a progress bar now; return ``update(done, text="")`` that moves it."""
-    from IPython.display import display
-
-    bar = widgets.IntProgress(value=0, min=0, max=total, description=label,
-                              style={"description_width": "initial"})
-    display(bar)
-
-    def update(done, text=""):
-        bar.value = done
-        bar.description = f"{label} {done}/{total}" + (f" ({text})" if text else "")
-
-    return update
 
 
 def widget_check():

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from scalinglab.grading import CheckFailed, checker, run_check
-from scalinglab.questions import EXERCISES
+from scalinglab.grading.questions import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -116,7 +116,7 @@ def test_checker_reads_the_callers_namespace():
 # --- scalinglab grade -----------------------------------------------------------------------------
 
 def _grade(*args):
-    return subprocess.run([sys.executable, "-m", "scalinglab.cli", "grade", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "grade", *map(str, args)], capture_output=True,
                           text=True, cwd=ROOT)
 
 
@@ -136,7 +136,7 @@ def test_grade_cli_names_a_broken_file_and_grades_the_rest(tmp_path):
     broken.write_text("{ this is not json")
     done = _grade(broken, ROOT / "exercises" / "03_chinchilla.ipynb")
     assert done.returncode == 1
-    assert f"{broken}: not a valid notebook file" in done.stderr
+    assert f"{broken}: not a notebook (not valid JSON" in done.stderr
     assert "total 0/10 points" in done.stdout
 
 

@@ -1,8 +1,16 @@
-"""The exercises with real nbgrader: validate, and autograde a class of awkward submissions."""
+"""The exercises with real nbgrader: validate, and autograde a hostile class end to end through the teacher's commands.
+
+The class is graded exactly as docs/teaching.md says: ``tools/new_course.py``,
+then nbgrader's own ``generate_assignment``, ``autograde --create``,
+``export``, ``generate_feedback`` and ``release_feedback``. Every submission
+must get exactly the score it deserves, whatever the others did.
+"""
 
 import csv
 import hashlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -10,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from scalinglab.grading.sandbox import SandboxUnavailable, probe
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -19,7 +29,7 @@ ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 pytestmark = pytest.mark.skipif(not (BIN / "nbgrader").exists(), reason="nbgrader is not installed (pip install -e '.[classroom]')")
 
 
-def nbgrader(*args, cwd=None, timeout=600):
+def nbgrader(*args, cwd=None, timeout=900):
     return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=ENV, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -36,103 +46,253 @@ def test_nbgrader_validate_invert_fails_every_test_on_blank_exercises(path):
     assert "Success! The notebook does not pass any tests." in done.stdout, done.stdout + done.stderr
 
 
-# --- end-to-end autograding -----------------------------------------------------------------------
-
-# Exercise 03 is the reference case; the fitting (06) and miniseries (07) sets get the same treatment.
-ASSIGNMENTS = [name for name in ("03_chinchilla", "06_fitting_scaling_laws", "07_your_own_scaling_law")
-               if (ROOT / "solutions" / f"{name}.ipynb").exists()]
-
+# --- a class, built from the release ----------------------------------------------------------------
 
 def _answers(assignment):
     """Correct answer code for each solution cell: the solution with its markers removed."""
     nb = nbformat.read(ROOT / "solutions" / f"{assignment}.ipynb", as_version=4)
-    answers = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines()
-                                                  if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-    return answers
+    return {cell.metadata["nbgrader"]["grade_id"]:
+            "\n".join(line for line in cell.source.splitlines()
+                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
-def _submission(release, assignment, answered=(), rewrite=None, delete=(), override=None):
+ALL = ("q1_answer", "q2_answer", "q3_answer", "q4_answer", "q5_answer")
+
+
+def submission(release, assignment, answered=(), override=None, rewrite_tests=None, delete=(), meta=None):
+    """A student's notebook: ``answered`` cells right, ``override`` cells replaced, tests rewritten or deleted."""
     nb = nbformat.read(release, as_version=4)
-    answers = _answers(assignment)
-    kept = []
+    answers, kept = _answers(assignment), []
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        nbg = cell.metadata.get("nbgrader", {})
+        grade_id = nbg.get("grade_id")
         if grade_id in delete:
             continue
         if grade_id in answered:
             cell.source = answers[grade_id]
         if override and grade_id in override:
             cell.source = override[grade_id]
-        if rewrite and cell.metadata.get("nbgrader", {}).get("grade"):
-            cell.source = rewrite
+        if rewrite_tests is not None and nbg.get("grade"):
+            cell.source = rewrite_tests
+        if meta and nbg.get("grade"):
+            meta(cell)
         kept.append(cell)
     nb.cells = kept
     return nbformat.writes(nb)
 
 
-ALL = ("q1_answer", "q2_answer", "q3_answer", "q4_answer", "q5_answer")
-EXPECTED = {          # student: (points, what the submission does)
-    "alice": 10.0,    # every answer right
-    "bob": 0.0,       # the blank release
-    "carol": 4.0,     # q1 and q3 right only
-    "dave": 2.0,      # q1 right, every test cell rewritten to `assert True`
-    "erin": 10.0,     # every answer right, the q2 test cell deleted
-    "frank": 8.0,     # q1 loops forever, the rest right
-    "grace": 0.0,     # q1 and q2 right, then the kernel dies in q3: nbgrader reports the student, scores 0
-}
+def _tamper(cell):
+    cell.metadata["nbgrader"]["points"] = 52            # more points than the question has
+    cell.metadata["nbgrader"]["locked"] = False
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograde_a_class(tmp_path, assignment):
-    course = tmp_path / "course"
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "new_course.py"), str(course)], capture_output=True,
-                          text=True, env=ENV)
+SIGINT_PROOF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+
+
+def hostile_class(release, course):
+    """student -> (notebook text, the points it deserves). ``course`` is the course root the attacks aim at."""
+    a = "03_chinchilla"
+    snoop = f"""
+import glob, os, json
+found = []
+for pattern in ["{course}/source/*/*.ipynb", "{course}/gradebook.db", "../../source/*/*.ipynb", "/root/*", "/home/*/*"]:
+    found += glob.glob(pattern)
+print("found", found)
+for path in found:
+    if path.endswith(".ipynb"):
+        for cell in json.load(open(path))["cells"]:
+            if cell["metadata"].get("nbgrader", {{}}).get("solution"):
+                exec("".join(cell["source"]).replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
+q1_loss = 1.0 if "q1_loss" not in globals() else q1_loss
+"""
+    vandal = f"""
+import glob, os, sqlite3
+for target in ["{course}/pwned.txt", "{course}/submitted/alice/{a}/{a}.ipynb"]:
+    try:
+        open(target, "w").write("{{}}")
+    except OSError as exc:
+        print("refused:", exc)
+try:
+    db = sqlite3.connect("{course}/gradebook.db")
+    db.execute("UPDATE grade SET manual_score = 0")
+    db.commit()
+except Exception as exc:
+    print("refused:", exc)
+try:
+    import urllib.request
+    urllib.request.urlopen("http://127.0.0.1:9/", timeout=2)
+except Exception as exc:
+    print("no network:", exc)
+""" + _answers(a)["q1_answer"]
+    forge = """
+import os
+for fd in range(3, 64):
+    try:
+        os.write(fd, b"\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x10" + b'{"nonce": "x"}  ')
+    except OSError:
+        pass
+""" + _answers(a)["q2_answer"]
+    subs = {
+        "alice": (submission(release, a, answered=ALL), 10.0),
+        "bob": (submission(release, a), 0.0),
+        "carol": (submission(release, a, answered=("q1_answer", "q3_answer")), 4.0),
+        "dave": (submission(release, a, answered=("q1_answer",), rewrite_tests="assert True"), 2.0),
+        "erin": (submission(release, a, answered=ALL, delete=("q2_test", "q3_data", "setup")), 10.0),
+        "frank": (submission(release, a, answered=ALL, override={"q1_answer": SIGINT_PROOF}), 8.0),
+        "grace": (submission(release, a, answered=ALL, override={"q3_answer": "import os\nos._exit(1)"}), 8.0),
+        "heidi": ("{ this submission is not JSON", None),
+        "ivan": (submission(release, a, answered=("q1_answer",), meta=_tamper), 2.0),
+        "judy": (submission(release, a, override={
+            "q1_answer": "check = lambda key: print('✓ correct')\nimport scalinglab.grading.checks as c\n"
+                         "c.run_check = lambda *a, **k: True\nimport scalinglab.grading as g\n"
+                         "g.checker = lambda e: (lambda key: None)\nq1_loss = 0.0"}), 0.0),
+        "ken": (submission(release, a, override={
+            "q1_answer": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"}), 0.0),
+        "leo": (submission(release, a, override={
+            "q1_answer": "ip = get_ipython()\nip.run_cell = lambda *a, **k: None\nimport sys\n"
+                         "sys.settrace(lambda *a: None)\nimport builtins\nbuiltins.AssertionError = type('X', (Exception,), {})"}),
+                0.0),
+        "mallory": (submission(release, a, override={"q1_answer": snoop}), 0.0),
+        "nina": (submission(release, a, override={"q1_answer": vandal}), 2.0),
+        "oscar": (submission(release, a, answered=ALL, override={"q2_answer": forge}), 8.0),
+        "peggy": (submission(release, a, answered=ALL, override={
+            "q4_answer": "q4_choice = 'x' * 1_000_000"}), 8.0),
+    }
+    return subs
+
+
+def _exports(path):
+    with open(path, newline="") as fh:
+        return {row["student_id"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    try:
+        probe()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"the sandbox cannot start here: {exc}")
+    tmp = tmp_path_factory.mktemp("class")
+    course = tmp / "course"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "new_course.py"), str(course), "--exchange",
+                           str(tmp / "exchange")], capture_output=True, text=True, env=ENV)
     assert done.returncode == 0, done.stderr
+    assignment = "03_chinchilla"
     done = nbgrader("generate_assignment", assignment, "--force", cwd=course)
     assert done.returncode == 0, done.stderr
     release = course / "release" / assignment / f"{assignment}.ipynb"
-    submissions = {
-        "alice": _submission(release, assignment, answered=ALL),
-        "bob": _submission(release, assignment),
-        "carol": _submission(release, assignment, answered=("q1_answer", "q3_answer")),
-        "dave": _submission(release, assignment, answered=("q1_answer",), rewrite="assert True"),
-        "erin": _submission(release, assignment, answered=ALL, delete=("q2_test",)),
-        "frank": _submission(release, assignment, answered=ALL, override={"q1_answer": "while True:\n    pass"}),
-        "grace": _submission(release, assignment, answered=ALL, override={"q3_answer": "import os\nos._exit(1)"}),
-        "heidi": "{ this submission is not JSON",
-    }
+    subs = hostile_class(release, course)
     digests = {}
-    for student, text in submissions.items():
+    for student, (text, _) in subs.items():
         path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         path.parent.mkdir(parents=True)
         path.write_text(text)
         digests[student] = hashlib.sha256(path.read_bytes()).hexdigest()
-
+    db_before = hashlib.sha256((course / "gradebook.db").read_bytes()).hexdigest()
     start = time.monotonic()
-    done = nbgrader("autograde", assignment, "--force", "--create", "--Execute.timeout=10", cwd=course)
+    done = nbgrader("autograde", assignment, "--create", "--force", "--SandboxedGrade.timeout=5", cwd=course)
     elapsed = time.monotonic() - start
     log = done.stdout + done.stderr
-    assert elapsed < 300, f"autograding took {elapsed:.0f} s"
-    # the broken file is named in the log, and the others are still graded
-    assert "heidi" in log and f"{assignment}.ipynb" in log
+    export = nbgrader("export", "--to", str(tmp / "grades.csv"), cwd=course)
+    assert export.returncode == 0, export.stderr
+    return {"course": course, "subs": subs, "digests": digests, "log": log, "elapsed": elapsed,
+            "grades": _exports(tmp / "grades.csv"), "assignment": assignment, "tmp": tmp, "db_before": db_before}
 
-    for student, digest in digests.items():
-        path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{student}'s submission was modified"
 
-    done = nbgrader("export", "--to", str(tmp_path / "grades.csv"), cwd=course)
-    assert done.returncode == 0, done.stderr
-    with open(tmp_path / "grades.csv", newline="") as fh:
-        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
-    for student, expected in EXPECTED.items():
+def test_every_submission_gets_exactly_the_score_it_deserves(graded_class):
+    grades = graded_class["grades"]
+    wrong = {student: (grades.get(student, {}).get("score"), expected)
+             for student, (_, expected) in graded_class["subs"].items()
+             if expected is not None and float(grades.get(student, {}).get("score", -1)) != expected}
+    assert not wrong, f"(got, expected): {wrong}\n{graded_class['log'][-4000:]}"
+    for student, (_, expected) in graded_class["subs"].items():
         if expected is not None:
-            assert scores.get(student) == expected, (student, scores.get(student), log[-3000:])
-    assert scores.get("heidi", 0.0) == 0.0
-    # a dead kernel or an unreadable file fails that submission loudly, naming the student
-    assert f"error processing assignment '{assignment}' for student 'grace'" in log
-    assert f"error processing assignment '{assignment}' for student 'heidi'" in log
-    assert "Notebook does not appear to be JSON" in log
+            assert grades[student]["status"] in ("graded", "graded with problems"), grades[student]
+
+
+def test_a_class_grades_in_a_few_minutes(graded_class):
+    assert graded_class["elapsed"] < 180, f"autograding the class took {graded_class['elapsed']:.0f} s"
+
+
+def test_an_ungradable_submission_is_failed_with_its_reason_never_a_silent_zero(graded_class):
+    row = graded_class["grades"]["heidi"]
+    assert row["status"] == "failed", row
+    assert "not a readable notebook" in row["problems"], row
+    assert "heidi" in graded_class["log"]
+
+
+def test_problems_are_visible_to_the_teacher(graded_class):
+    grades = graded_class["grades"]
+    assert grades["frank"]["status"] == "graded with problems" and "timed out" in grades["frank"]["problems"]
+    assert grades["grace"]["status"] == "graded with problems" and "died" in grades["grace"]["problems"]
+    assert grades["alice"]["status"] == "graded" and not grades["alice"]["problems"]
+    status = json.loads((graded_class["course"] / "grading_status.json").read_text())
+    assert status["03_chinchilla/alice/03_chinchilla"]["sandboxed"] is True
+    assert "frank" in graded_class["log"] and "timed out" in graded_class["log"]
+
+
+def test_no_submission_can_touch_the_course(graded_class):
+    course = graded_class["course"]
+    assert not (course / "pwned.txt").exists()
+    for student, digest in graded_class["digests"].items():
+        path = course / "submitted" / student / graded_class["assignment"] / f"{graded_class['assignment']}.ipynb"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{student}'s submission was modified"
+    db = sqlite3.connect(course / "gradebook.db")
+    assert db.execute("SELECT count(*) FROM grade WHERE manual_score IS NOT NULL").fetchone()[0] == 0
+
+
+def test_a_snooping_submission_sees_nothing_of_the_course(graded_class):
+    course = graded_class["course"]
+    autograded = course / "autograded" / "mallory" / "03_chinchilla" / "03_chinchilla.ipynb"
+    text = autograded.read_text()
+    assert "found []" in text, "the sandbox let a submission see files outside it"
+    assert "BEGIN HIDDEN TESTS" not in text.split("found []")[0]
+
+
+def test_feedback_is_generated_without_hidden_tests_and_released_despite_hand_placed_submissions(graded_class):
+    course, a = graded_class["course"], graded_class["assignment"]
+    done = nbgrader("generate_feedback", a, cwd=course)
+    assert done.returncode == 0, done.stderr
+    html = (course / "feedback" / "alice" / a / f"{a}.html").read_text()
+    assert "10.0 / 10.0" in html or "10 / 10" in html.replace(".0", "")
+    assert "BEGIN HIDDEN TESTS" not in html and "q1_loss was rounded" not in html
+    # alice's submission came through the exchange (it has a timestamp); bob's was placed by hand
+    (course / "feedback" / "alice" / a / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
+    (course / "feedback" / "alice" / a / "submission_secret.txt").write_text("secret")
+    exchange = graded_class["tmp"] / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)          # as docs/teaching.md creates it
+    done = nbgrader("release_feedback", a, cwd=course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Not releasing" in done.stdout + done.stderr and "bob" in done.stdout + done.stderr
+    released = list((graded_class["tmp"] / "exchange" / "scalinglab" / "feedback").glob("*.html"))
+    assert len(released) == 1
+
+
+# --- every exercise set grades right and wrong answers correctly --------------------------------------
+
+@pytest.mark.parametrize("assignment", [p.stem for p in SOLUTIONS if p.stem != "03_chinchilla"])
+def test_autograde_right_blank_and_partial(tmp_path, assignment):
+    try:
+        probe()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"the sandbox cannot start here: {exc}")
+    course = tmp_path / "course"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "new_course.py"), str(course)], capture_output=True,
+                          text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert nbgrader("generate_assignment", assignment, "--force", cwd=course).returncode == 0
+    release = course / "release" / assignment / f"{assignment}.ipynb"
+    subs = {"right": (submission(release, assignment, answered=ALL), 10.0),
+            "blank": (submission(release, assignment), 0.0),
+            "half": (submission(release, assignment, answered=("q1_answer", "q3_answer")), 4.0)}
+    for student, (text, _) in subs.items():
+        path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    done = nbgrader("autograde", assignment, "--create", "--force", cwd=course)
+    assert nbgrader("export", "--to", str(tmp_path / "g.csv"), cwd=course).returncode == 0
+    grades = _exports(tmp_path / "g.csv")
+    got = {s: float(grades[s]["score"]) for s in subs}
+    assert got == {s: e for s, (_, e) in subs.items()}, (done.stdout + done.stderr)[-4000:]

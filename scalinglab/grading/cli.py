@@ -1,118 +1,188 @@
-"""Command line: ``scalinglab grade exercises/03_chinchilla.ipynb`` grades a notebook, question by question.
+"""Command line: ``scalinglab start`` copies the exercises to work on; ``scalinglab grade`` shows your points.
 
-Self-grading needs no nbgrader: the notebook is run top to bottom in a fresh
-kernel (a copy; the file is not modified), and every graded test cell that
-runs without an error earns its points.
+``scalinglab grade work/03_chinchilla.ipynb`` grades a notebook against the
+exercise's own questions and points (never the file's metadata). Its cells
+run in a separate process -- sandboxed where bubblewrap is available -- with
+a deadline per cell and one for the whole notebook, past which that process
+is killed; each question is then judged here, outside it, on the values it
+reports. The file is never modified. Hidden tests are added only by a
+teacher's grading.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
+import re
+import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from .checks import clip
+from .engine import Report, Run, Teacher, Test, grade
+from .sandbox import Limits, SandboxUnavailable, probe
 
-@dataclass
-class CellGrade:
-    grade_id: str
-    points: float
-    earned: float
-    message: str = ""
-
-
-def _error_text(cell) -> str:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            ename, evalue = out.get("ename", ""), out.get("evalue", "")
-            if ename == "CheckFailed":
-                return evalue
-            return f"{ename}: {evalue}".strip(": ")
-    return ""
+_CHECK = re.compile(r"""\bcheck\(\s*["'](q\d+)["']\s*\)""")
+_CHECKER = re.compile(r"""checker\(\s*["']([0-9A-Za-z_]+)["']\s*\)""")
 
 
-def grade_notebook(path: Path, timeout: int = 30) -> list[CellGrade]:
-    """Execute ``path`` in a fresh kernel and score its graded test cells.
+class NotGradable(ValueError):
+    """A file that is not an exercise notebook; the message is one line naming it."""
 
-    Raises ``ValueError`` naming the file if it is not a readable notebook.
-    A cell that runs longer than ``timeout`` seconds is interrupted and
-    scores 0; if the kernel dies, the cells it did not reach score 0.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
 
+def _cells(path: Path) -> list[dict]:
+    """The notebook's cells, checked by hand: any malformed file gives one clear line."""
     try:
-        nb = nbformat.read(path, as_version=4)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a valid notebook file (not JSON: {exc})") from None
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read it ({exc.strerror})") from None
-    graded = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
-    if not graded:
-        raise ValueError(f"{path}: has no graded cells (nbgrader metadata); is it an exercise notebook?")
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                            kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    died = ""
+        raise NotGradable(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise NotGradable(f"{path}: not a notebook (not UTF-8 text)") from None
     try:
-        # the kernel's own log lines (such as its note on TCP transport) are noise in a grade report
-        client.execute(stderr=subprocess.DEVNULL)
-    except DeadKernelError:
-        died = "the kernel died before this cell ran (os._exit, a crash or out of memory)"
-    grades, answer_error = [], ""
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {}) if cell.cell_type == "code" else {}
-        if meta.get("solution"):
-            error = _error_text(cell)
-            answer_error = "" if not error or error.startswith("NotImplementedError") else error
-        if not meta.get("grade"):
+        data = json.loads(text)
+    except ValueError as exc:
+        raise NotGradable(f"{path}: not a notebook (not valid JSON: {exc})") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise NotGradable(f"{path}: not a notebook (no cells)")
+    if data.get("nbformat") != 4:
+        try:
+            import nbformat
+
+            data = nbformat.convert(nbformat.from_dict(data), 4)
+        except Exception as exc:   # nbformat raises many kinds for old or broken files
+            raise NotGradable(f"{path}: a notebook in format {data.get('nbformat')!r} that cannot be read "
+                              f"({type(exc).__name__})") from None
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise NotGradable(f"{path}: not a notebook (its cells are not a list)")
+    out = []
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise NotGradable(f"{path}: cell {i} is not a cell")
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        out.append({"cell_type": cell.get("cell_type"), "source": str(source), "metadata": metadata})
+    return out
+
+
+def _exercise(path: Path, cells: list[dict], exercises: dict) -> str:
+    if path.stem in exercises:
+        return path.stem
+    for cell in cells:
+        match = _CHECKER.search(cell["source"]) if cell["cell_type"] == "code" else None
+        if match and match.group(1) in exercises:
+            return match.group(1)
+    raise NotGradable(f"{path}: cannot tell which exercise this is (name it like {next(iter(exercises))}.ipynb)")
+
+
+def plan_for(path: Path) -> tuple[str, list]:
+    """The exercise a notebook answers, and its grading plan: its cells run, the exercise's tests judged here."""
+    from .questions import EXERCISES
+
+    cells = _cells(path)
+    exercise = _exercise(path, cells, EXERCISES)
+    questions = EXERCISES[exercise]
+    plan = [Teacher(f"from scalinglab.grading import checker\ncheck = checker({exercise!r})", -1)]
+    placed = set()
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
             continue
-        points = float(meta.get("points", 0))
-        grade_id = meta.get("grade_id", "?")
-        error = _error_text(cell)
-        if cell.get("execution_count") is None:
-            grades.append(CellGrade(grade_id, points, 0.0, died or "did not run"))
-        elif error:
-            if answer_error and "not answered yet" in error:
-                error = f"your answer cell raised {answer_error}"
-            grades.append(CellGrade(grade_id, points, 0.0, error))
-        else:
-            grades.append(CellGrade(grade_id, points, points))
-        answer_error = ""
-    return grades
+        keys = [k for k in _CHECK.findall(cell["source"]) if k in questions]
+        nbg = cell["metadata"].get("nbgrader", {})
+        is_test = keys and (isinstance(nbg, dict) and nbg.get("grade") or cell["source"].strip() == f'check("{keys[0]}")')
+        if is_test:
+            for key in keys:
+                if key not in placed:
+                    placed.add(key)
+                    plan.append(Test(f"check({key!r})", index, key, float(questions[key].points)))
+            continue
+        plan.append(Run(cell["source"], index))
+    for key, question in questions.items():   # a deleted test is still graded, at the end
+        if key not in placed:
+            plan.append(Test(f"check({key!r})", len(cells), key, float(question.points)))
+    return exercise, plan
 
 
-def _print_report(path: Path, grades: list[CellGrade]) -> None:
+def grade_file(path: Path, limits: Limits, sandboxed: bool) -> tuple[str, Report]:
+    from .questions import EXERCISES
+
+    exercise, plan = plan_for(path)
+    return exercise, grade(plan, limits=limits, sandboxed=sandboxed, questions=EXERCISES[exercise])
+
+
+def _print_report(path: Path, report: Report) -> None:
     print(f"{path}")
-    for g in grades:
-        mark = "✓" if g.earned == g.points else "✗"
-        line = f"  {mark} {g.grade_id:24s} {g.earned:g}/{g.points:g}"
-        print(line + (f"   {g.message}" if g.message else ""))
-    earned, total = sum(g.earned for g in grades), sum(g.points for g in grades)
-    print(f"  total {earned:g}/{total:g} points (the tests in this notebook; a teacher's grading adds hidden tests)")
+    order = sorted(report.tests, key=lambda t: t.grade_id)
+    for t in order:
+        mark = "✓" if t.earned == t.points else "✗"
+        line = f"  {mark} {t.grade_id:4s} {t.earned:g}/{t.points:g}"
+        message = " ".join(clip(t.message.replace("✗ ", ""), 300).split())
+        print(line + (f"   {message}" if message else ""))
+    for problem in report.problems:
+        print(f"  ! {clip(problem, 300)}")
+    print(f"  total {report.earned:g}/{report.total:g} points (the exercise's public checks; a teacher's grading "
+          "adds hidden tests)")
+
+
+def _start(names, source: Path, work: Path) -> int:
+    exercises = sorted(source.glob("*.ipynb"))
+    if not exercises:
+        print(f"error: no exercise notebooks in {source}/ (run this from the course folder)", file=sys.stderr)
+        return 2
+    chosen = exercises
+    if names:
+        chosen = []
+        for name in names:
+            hits = [p for p in exercises if p.stem == name or p.stem.split("_")[0] == name.zfill(2)]
+            if not hits:
+                print(f"error: no exercise {name!r}; known: {', '.join(p.stem for p in exercises)}", file=sys.stderr)
+                return 2
+            chosen += hits
+    work.mkdir(parents=True, exist_ok=True)
+    for exercise in chosen:
+        target = work / exercise.name
+        if target.exists():
+            print(f"{target}: already there, your answers kept")
+        else:
+            shutil.copyfile(exercise, target)
+            print(f"{target}: created from {exercise}")
+    return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scalinglab", description="Scaling Lab course tools.")
     sub = parser.add_subparsers(dest="command", required=True)
-    grade = sub.add_parser("grade", help="run exercise notebooks and show the points per question")
-    grade.add_argument("notebooks", nargs="+", type=Path)
-    grade.add_argument("--timeout", type=int, default=30, help="seconds allowed per cell (default 30)")
+    grade_cmd = sub.add_parser("grade", help="run exercise notebooks and show the points per question")
+    grade_cmd.add_argument("notebooks", nargs="+", type=Path)
+    grade_cmd.add_argument("--timeout", type=float, default=30, help="seconds allowed per cell (default 30)")
+    grade_cmd.add_argument("--deadline", type=float, default=300,
+                           help="seconds allowed for a whole notebook (default 300)")
+    start = sub.add_parser("start", help="copy exercises into work/ to answer them there (never overwrites)")
+    start.add_argument("exercises", nargs="*", help="e.g. 03 or 03_chinchilla (default: all)")
+    start.add_argument("--from", dest="source", type=Path, default=Path("exercises"))
+    start.add_argument("--to", dest="work", type=Path, default=Path("work"))
     args = parser.parse_args(argv)
+    if args.command == "start":
+        return _start(args.exercises, args.source, args.work)
+    if args.timeout <= 0 or args.deadline <= 0:
+        parser.error("--timeout and --deadline must be positive numbers of seconds")
+    try:
+        probe()
+        sandboxed = True
+    except SandboxUnavailable:
+        sandboxed = False   # your own code on your own machine: a separate process, still with deadlines
+    limits = Limits(cell_timeout=args.timeout, submission_timeout=args.deadline)
     status = 0
     for path in args.notebooks:
         try:
-            grades = grade_notebook(path, timeout=args.timeout)
-        except ValueError as exc:
+            _, report = grade_file(path, limits, sandboxed)
+        except NotGradable as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
-        _print_report(path, grades)
+        _print_report(path, report)
     return status
 
 

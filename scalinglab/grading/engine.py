@@ -154,6 +154,7 @@ class Session:
         self.kernel: Kernel | None = None
         self.started = time.monotonic()
         self.namespace = {"__name__": "__grader__", "get_ipython": lambda: _Shell()}
+        self.last_error = None                     # the latest error of a submission cell, for a test's message
 
     # -- the kernel --
 
@@ -200,6 +201,8 @@ class Session:
             return [_error("CellFailed", f"this cell was stopped: {exc}. The cells after it were still graded.")]
         self.history.append(step)
         outputs = []
+        if isinstance(reply.get("error"), dict) and reply["error"].get("ename") != "NotImplementedError":
+            self.last_error = reply["error"]
         if reply.get("stdout"):
             outputs.append(_stream("stdout", clip(reply["stdout"], OUTPUT_LIMIT)))
         if reply.get("stderr"):
@@ -299,13 +302,18 @@ class Session:
                 exec(compile(tree, f"<test {step.grade_id}>", "exec"), scope)
         except CheckFailed as exc:
             printed = [_stream("stdout", out.getvalue())] if out.getvalue() else []
-            return self._result(step, False, printed + [_error("CheckFailed", "\n".join(exc._render_traceback_()))])
+            text = "\n".join(exc._render_traceback_())
+            if "not answered yet" in text and self.last_error:   # say why the answer is missing
+                text = (f"✗ {exc.question}: your answer cell raised {self.last_error.get('ename')}: "
+                        f"{clip(self.last_error.get('evalue', ''), 300)}")
+            return self._result(step, False, printed + [_error("CheckFailed", text)])
         except Exception as exc:   # a hidden test's assertion, or the learner's value breaking the test
             message = clip(exc, 1000) or "a hidden test failed"
             return self._result(step, False, [_error(type(exc).__name__, message)])
         return self._result(step, True, [_stream("stdout", out.getvalue())] if out.getvalue() else [])
 
     def _result(self, step: Test, passed: bool, outputs: list) -> TestResult:
+        self.last_error = None
         message = "" if passed else next((o["evalue"] for o in outputs if o["output_type"] == "error"), "")
         result = TestResult(step.grade_id, step.points, step.points if passed else 0.0, message, outputs)
         self.report.tests.append(result)
