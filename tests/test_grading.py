@@ -1,6 +1,7 @@
 """Self-study checks, the student copies, and `scalinglab grade`."""
 
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -42,8 +43,9 @@ def test_solution_notebooks_are_well_formed(path):
         "at least one widget-driven question"
 
 
-@pytest.mark.parametrize("path", EXERCISE_FILES, ids=lambda p: p.name)
-def test_exercises_leak_no_solution_and_no_hidden_test(path):
+@pytest.mark.parametrize("name", [p.name for p in SOLUTIONS])
+def test_exercises_leak_no_solution_and_no_hidden_test(released, name):
+    path = released / name            # exactly what make exercises writes and what is committed
     text = path.read_text(encoding="utf-8")
     nb = nbformat.reads(text, as_version=4)
     solution = nbformat.read(ROOT / "solutions" / path.name, as_version=4)
@@ -120,21 +122,21 @@ def _grade(*args):
                           text=True, cwd=ROOT)
 
 
-def test_grade_cli_full_marks_for_solutions_and_zero_for_blank():
-    solution, blank = ROOT / "solutions" / "03_chinchilla.ipynb", ROOT / "exercises" / "03_chinchilla.ipynb"
+def test_grade_cli_full_marks_for_solutions_and_zero_for_blank(released):
+    solution, blank = ROOT / "solutions" / "03_chinchilla.ipynb", released / "03_chinchilla.ipynb"
     before = (solution.read_bytes(), blank.read_bytes())
     done = _grade(solution, blank)
     assert done.returncode == 0, done.stderr
-    reports = done.stdout.split("exercises/")
+    reports = done.stdout.split(str(blank))
     assert "total 10/10 points" in reports[0]
     assert "total 0/10 points" in reports[1] and "not answered yet" in reports[1]
     assert (solution.read_bytes(), blank.read_bytes()) == before, "grading must not modify the notebooks"
 
 
-def test_grade_cli_names_a_broken_file_and_grades_the_rest(tmp_path):
+def test_grade_cli_names_a_broken_file_and_grades_the_rest(tmp_path, released):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{ this is not json")
-    done = _grade(broken, ROOT / "exercises" / "03_chinchilla.ipynb")
+    done = _grade(broken, released / "03_chinchilla.ipynb")
     assert done.returncode == 1
     assert f"{broken}: not a notebook (not valid JSON" in done.stderr
     assert "total 0/10 points" in done.stdout
@@ -147,8 +149,8 @@ def test_an_unwritten_function_is_not_answered_yet():
         run_check("03_chinchilla", "q2", {"optimal_params": optimal_params})
 
 
-def test_grade_cli_reports_an_error_in_the_answer_cell(tmp_path):
-    nb = nbformat.read(ROOT / "exercises" / "03_chinchilla.ipynb", as_version=4)
+def test_grade_cli_reports_an_error_in_the_answer_cell(tmp_path, released):
+    nb = nbformat.read(released / "03_chinchilla.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "q1_answer":
             cell.source = "q1_loss = chinchilla_loss(280e9, 300e9, fit='hofman')"
@@ -167,3 +169,112 @@ def test_an_untouched_explorer_is_not_answered_yet():
     explorer.set(n_params=2e9)
     with pytest.raises(CheckFailed, match="not at the bottom of the curve yet"):
         run_check("03_chinchilla", "q5", {"q5_explorer": explorer})
+
+
+# --- scalinglab grade is robust ---------------------------------------------------------------------
+
+def _exercise_with(released, tmp_path, name="03_chinchilla.ipynb", **sources):
+    nb = nbformat.read(released / "03_chinchilla.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources:
+            cell.source = sources[grade_id]
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path, nb
+
+
+def test_grade_cli_uses_the_exercises_own_points_not_the_files_metadata(tmp_path, released):
+    path, nb = _exercise_with(released, tmp_path, q1_answer="q1_loss = chinchilla_loss(280e9, 300e9)")
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.metadata["nbgrader"]["points"] = 52
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in ("q2_test", "q3_test")]
+    nbformat.write(nb, path)
+    done = _grade(path)
+    assert "total 2/10 points" in done.stdout, done.stdout + done.stderr
+
+
+def test_grade_cli_is_not_fooled_by_a_redefined_check(tmp_path, released):
+    path, _ = _exercise_with(released, tmp_path, q1_answer="check = lambda key: print('✓ correct')\nq1_loss = 0.5")
+    done = _grade(path)
+    assert "total 0/10 points" in done.stdout, done.stdout
+
+
+def test_grade_cli_kills_a_sigint_proof_loop_and_grades_the_rest(tmp_path, released):
+    loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    path, _ = _exercise_with(released, tmp_path, q1_answer=loop, q3_answer="q3_exponent = fit_power_law(table3_flops, table3_params).exponent")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "grade", str(path), "--timeout", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - start < 60
+    assert "total 2/10 points" in done.stdout and "timed out" in done.stdout, done.stdout + done.stderr
+
+
+def test_grade_cli_has_a_deadline_for_the_whole_notebook(tmp_path, released):
+    path, _ = _exercise_with(released, tmp_path, q1_answer="import time\ntime.sleep(2)",
+                             q2_answer="import time\ntime.sleep(2)", q3_answer="import time\ntime.sleep(2)")
+    done = subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "grade", str(path), "--deadline", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert "time limit (3 s) was reached" in done.stdout, done.stdout + done.stderr
+
+
+def test_grade_cli_truncates_a_huge_answer(tmp_path, released):
+    path, _ = _exercise_with(released, tmp_path, q4_answer="q4_choice = 'x' * 1_000_000")
+    done = _grade(path)
+    assert len(done.stdout) < 5000 and "q4" in done.stdout, len(done.stdout)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("{}", "not a notebook (no cells)"),
+    ("[]", "not a notebook (no cells)"),
+    ('{"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [], "metadata": {}}]}', None),
+    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": "x = 1"}]}', None),
+    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [7]}', "cell 0 is not a cell"),
+    ("\udcff", "not a notebook"),
+])
+def test_grade_cli_gives_one_line_per_malformed_file_and_goes_on(tmp_path, released, text, says):
+    bad = tmp_path / "03_chinchilla_bad.ipynb"
+    bad.write_bytes(text.encode("utf-8", "surrogateescape"))
+    done = _grade(bad, released / "03_chinchilla.ipynb")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "total 0/10 points" in done.stdout, done.stdout + done.stderr   # the good file is still graded
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and str(bad) in errors[0], done.stderr
+    if says:
+        assert says in errors[0]
+
+
+# --- a learner's work is never lost ---------------------------------------------------------------
+
+def test_scalinglab_start_copies_exercises_once_and_never_overwrites(tmp_path, released):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "start", *a, "--from",  # noqa: E731
+                                     str(released), "--to", str(tmp_path / "work")], capture_output=True, text=True)
+    done = run("03")
+    assert done.returncode == 0, done.stderr
+    mine = tmp_path / "work" / "03_chinchilla.ipynb"
+    mine.write_text(mine.read_text().replace("raise NotImplementedError()", "q1_loss = 1.99", 1))
+    answered = mine.read_bytes()
+    done = run()
+    assert done.returncode == 0 and "your answers kept" in done.stdout
+    assert mine.read_bytes() == answered
+    assert len(list((tmp_path / "work").glob("*.ipynb"))) == len(SOLUTIONS)
+    assert run("99").returncode == 2
+
+
+def _make_exercises_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_exercises_tells_answers_from_a_stale_copy(tmp_path, released):
+    tool = _make_exercises_module()
+    fresh = released / "03_chinchilla.ipynb"
+    answered, _ = _exercise_with(released, tmp_path, "answered.ipynb", q1_answer="q1_loss = 1.99")
+    assert tool.compare(fresh, fresh) == "same"
+    assert tool.compare(answered, fresh) == "answered" and tool.answers_written(answered, fresh)
+    stale, _ = _exercise_with(released, tmp_path, "stale.ipynb", q1_text="## Question 1 (2 points), reworded")
+    assert tool.compare(stale, fresh) == "stale" and not tool.answers_written(stale, fresh)

@@ -1,0 +1,21 @@
+"""Fixtures shared by the tests: fresh student copies, generated once, so no test depends on a learner's files."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory):
+    """Folder of student copies freshly generated from solutions/ by nbgrader (what `make exercises` writes)."""
+    if not (Path(sys.executable).parent / "nbgrader").exists():
+        pytest.skip("nbgrader is not installed (pip install -e '.[classroom]')")
+    out = tmp_path_factory.mktemp("released")
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
