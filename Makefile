@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.scalinglab-installed
-# make test also installs the classroom extra (nbgrader) and tests grading with it, and the
-# browser extra (Playwright) with Debian's chromium for the real-browser tests
+# make test also installs the classroom extra (nbgrader) and tests grading with it in Debian's bubblewrap
+# sandbox, and the browser extra (Playwright) with Debian's chromium for the real-browser tests
 CLASSROOM := $(VENV)/.scalinglab-classroom
 BROWSER   := $(VENV)/.scalinglab-browser
 # Extra flags for JupyterLab, e.g.  make lab LAB_ARGS="--no-browser --port 8890"
@@ -20,7 +20,8 @@ help:
 	@echo "make lab    set up .venv if needed and open the course in JupyterLab"
 	@echo "make test   set up .venv if needed and run the whole test suite"
 	@echo "make bench  run the benchmarks in benchmarks/ (not part of the tests)"
-	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make setup  only set up .venv (the library, JupyterLab and the test tools)"
+	@echo "make exercises  regenerate exercises/ from solutions/ with nbgrader (answers found there go to work/)"
 	@echo "make clean  remove .venv and build output"
 
 setup: $(STAMP)
@@ -37,12 +38,14 @@ $(CLASSROOM): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,classroom]"
 	@touch $(CLASSROOM)
 
+# Learners answer the exercises in work/ (git-ignored): copied from exercises/ once, never overwritten.
 lab: $(STAMP)
+	@$(VENV)/bin/scalinglab start --from exercises --to work
 	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 $(BROWSER): $(CLASSROOM)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,classroom,browser]"
-	@sh tools/install_browser.sh
+	@sh tools/install_system.sh
 	@touch $(BROWSER)
 
 test: $(BROWSER)

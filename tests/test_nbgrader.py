@@ -296,3 +296,32 @@ def test_autograde_right_blank_and_partial(tmp_path, assignment):
     grades = _exports(tmp_path / "g.csv")
     got = {s: float(grades[s]["score"]) for s in subs}
     assert got == {s: e for s, (_, e) in subs.items()}, (done.stdout + done.stderr)[-4000:]
+
+
+# --- where the sandbox cannot start ---------------------------------------------------------------
+
+def test_autograde_refuses_without_a_sandbox_and_the_opt_out_is_explicit(tmp_path):
+    course = tmp_path / "course"
+    assert subprocess.run([sys.executable, str(ROOT / "tools" / "new_course.py"), str(course)], capture_output=True,
+                          env=ENV).returncode == 0
+    a = "01_power_laws"
+    assert nbgrader("generate_assignment", a, "--force", cwd=course).returncode == 0
+    release = course / "release" / a / f"{a}.ipynb"
+    path = course / "submitted" / "zoe" / a / f"{a}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(submission(release, a, answered=ALL))
+    no_bwrap = {**ENV, "PATH": str(BIN)}          # bubblewrap is not on this PATH: the sandbox cannot start
+    done = subprocess.run([str(BIN / "nbgrader"), "autograde", a, "--create"], cwd=course, env=no_bwrap,
+                          capture_output=True, text=True, timeout=600)
+    log = done.stdout + done.stderr
+    assert "Autograding refuses" in log and "allow_unsandboxed" in log, log[-2000:]
+    assert nbgrader("export", "--to", str(tmp_path / "g.csv"), cwd=course).returncode == 0
+    row = _exports(tmp_path / "g.csv")["zoe"]
+    assert row["status"] == "failed" and "bubblewrap is not installed" in row["problems"], row
+
+    done = subprocess.run([str(BIN / "nbgrader"), "autograde", a, "--force", "--SandboxedGrade.allow_unsandboxed=True"],
+                          cwd=course, env=no_bwrap, capture_output=True, text=True, timeout=600)
+    assert nbgrader("export", "--to", str(tmp_path / "g.csv"), cwd=course).returncode == 0
+    row = _exports(tmp_path / "g.csv")["zoe"]
+    assert float(row["score"]) == 10.0 and row["status"] == "graded with problems", row
+    assert "graded without a sandbox" in row["problems"]

@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from importlib import metadata
@@ -111,3 +112,27 @@ def test_make_lab_starts_a_server(tmp_path):
 def _drain(proc):
     os.killpg(proc.pid, signal.SIGTERM)
     return proc.communicate(timeout=20)[0].decode(errors="replace")[-3000:]
+
+
+def test_the_wheel_a_hub_installs_has_no_solutions_and_no_answer_letters(tmp_path):
+    """docs/teaching.md: a hub installs a wheel; it must carry no solutions, hidden tests or answer keys."""
+    import ast
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT),
+                           "-w", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    wheel = next(tmp_path.glob("scalinglab-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        texts = {n: zf.read(n).decode("utf-8", "replace") for n in names if n.endswith(".py")}
+    assert "scalinglab/grading/questions/q03_chinchilla.py" in names
+    assert not [n for n in names if n.startswith(("solutions/", "exercises/", "notebooks/", "tests/"))]
+    assert not [n for n in names if n.endswith(".ipynb")]
+    for name, text in texts.items():
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, name
+        # a multiple-choice key is a salted hash, never the letter
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "expect_choice":
+                key = node.args[2]
+                assert isinstance(key, ast.Constant) and re.fullmatch(r"[0-9a-f]{16}", key.value), (name, ast.dump(key))

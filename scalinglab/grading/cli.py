@@ -141,13 +141,16 @@ def _start(names, source: Path, work: Path) -> int:
                 return 2
             chosen += hits
     work.mkdir(parents=True, exist_ok=True)
+    kept = 0
     for exercise in chosen:
         target = work / exercise.name
         if target.exists():
-            print(f"{target}: already there, your answers kept")
+            kept += 1
         else:
             shutil.copyfile(exercise, target)
             print(f"{target}: created from {exercise}")
+    if kept:
+        print(f"{work}/: {kept} exercise{'s' if kept > 1 else ''} already there, your answers kept")
     return 0
 
 

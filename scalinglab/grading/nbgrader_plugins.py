@@ -194,13 +194,13 @@ class SandboxedGrade(NbGraderPreprocessor):
         for index, outputs in report.outputs.items():
             nb.cells[index].outputs = [nbformat.from_dict(o) for o in outputs]
             nb.cells[index].execution_count = None
-        for problem in report.problems:
-            self.log.warning("%s: %s", who, problem)
-        status = "graded" if not report.problems else "graded with problems"
         if not sandboxed:
             report.problems.insert(0, "graded without a sandbox")
-        _record(self.config, resources, status=status, problems=report.problems, seconds=round(report.seconds, 2),
-                score=report.earned, max_score=report.total, sandboxed=sandboxed)
+        for problem in report.problems:
+            self.log.warning("%s: %s", who, problem)
+        _record(self.config, resources, status="graded with problems" if report.problems else "graded",
+                problems=report.problems, seconds=round(report.seconds, 2), score=report.earned,
+                max_score=report.total, sandboxed=sandboxed)
         self.log.info("%s: %g/%g points in %.1f s%s", who, report.earned, report.total, report.seconds,
                       "" if sandboxed else " (unsandboxed)")
         return nb, resources

@@ -110,13 +110,13 @@ def _environment() -> dict:
 @functools.lru_cache(maxsize=None)
 def probe() -> tuple[bool, str]:
     """Whether the sandbox starts here, and how: (user namespace?, "") or raise SandboxUnavailable."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable("bubblewrap is not installed (Debian: apt-get install bubblewrap). "
+                                 f"To grade without a sandbox anyway, set  {OPT_OUT}  in nbgrader_config.py.")
     errors = []
     for user_namespace in (True, False):
-        try:
-            cmd = bwrap_command([sys.executable, "-c", "import scalinglab.grading.runner"], Limits(),
-                                user_namespace=user_namespace)
-        except SandboxUnavailable:
-            raise
+        cmd = bwrap_command([sys.executable, "-c", "import scalinglab.grading.runner"], Limits(),
+                            user_namespace=user_namespace)
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if done.returncode == 0:
             return user_namespace, ""
