@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .checks import clip
-from .engine import Report, Run, Teacher, Test, grade
+from .engine import Graded, Report, Run, Teacher, grade
 from .sandbox import Limits, SandboxUnavailable, probe
 
 _CHECK = re.compile(r"""\bcheck\(\s*["'](q\d+)["']\s*\)""")
@@ -96,12 +96,12 @@ def plan_for(path: Path) -> tuple[str, list]:
             for key in keys:
                 if key not in placed:
                     placed.add(key)
-                    plan.append(Test(f"check({key!r})", index, key, float(questions[key].points)))
+                    plan.append(Graded(f"check({key!r})", index, key, float(questions[key].points)))
             continue
         plan.append(Run(cell["source"], index))
     for key, question in questions.items():   # a deleted test is still graded, at the end
         if key not in placed:
-            plan.append(Test(f"check({key!r})", len(cells), key, float(question.points)))
+            plan.append(Graded(f"check({key!r})", len(cells), key, float(question.points)))
     return exercise, plan
 
 

@@ -6,7 +6,7 @@ A grading *plan* is a list of steps in notebook order:
 * ``Teacher(source)`` -- a locked cell taken from the teacher's source, run
   on the grader's side too (so data and explorers that tests use are the
   teacher's, whatever the submission did to its own copies);
-* ``Test(code, ...)`` -- a graded test, run only on the grader's side.
+* ``Graded(code, ...)`` -- a graded test, run only on the grader's side.
 
 For a test, the grader asks the kernel for the values the test reads (the
 question's answer names, and any other name the teacher's side lacks). They
@@ -50,7 +50,7 @@ class Teacher:
 
 
 @dataclass
-class Test:
+class Graded:
     code: str
     index: int
     grade_id: str
@@ -282,7 +282,7 @@ class Session:
             self.report.problems.append(f"locked cell {step.index} did not run on the grader's side "
                                         f"({type(exc).__name__}: {clip(exc, 200)})")
 
-    def test(self, step: Test) -> TestResult:
+    def test(self, step: Graded) -> TestResult:
         """Evaluate a graded test here, on the learner's values fetched as data."""
         tree = ast.parse(_plain(step.code))
         wanted = self._names_for(tree)
@@ -292,6 +292,9 @@ class Session:
         except KernelFailed as exc:
             self.report.problems.append(f"{step.grade_id}: {exc}")
             return self._result(step, False, [_error("GradingError", f"the answers could not be read: {exc}")])
+        except Exception as exc:   # a value that cannot be rebuilt here (a malformed record or explorer)
+            return self._result(step, False, [_error("GradingError", "the answers could not be read as data: "
+                                                     f"{type(exc).__name__}: {clip(exc, 300)}")])
         for name in wanted & self._answer_names(tree):
             if name not in values and not hasattr(scope.get(name), "controls"):
                 scope.pop(name, None)      # an answer the kernel never defined is not answered
@@ -312,7 +315,7 @@ class Session:
             return self._result(step, False, [_error(type(exc).__name__, message)])
         return self._result(step, True, [_stream("stdout", out.getvalue())] if out.getvalue() else [])
 
-    def _result(self, step: Test, passed: bool, outputs: list) -> TestResult:
+    def _result(self, step: Graded, passed: bool, outputs: list) -> TestResult:
         self.last_error = None
         message = "" if passed else next((o["evalue"] for o in outputs if o["output_type"] == "error"), "")
         result = TestResult(step.grade_id, step.points, step.points if passed else 0.0, message, outputs)
@@ -336,7 +339,7 @@ class Session:
 
 
 def grade(plan: list, *, limits: Limits = Limits(), sandboxed: bool = True, questions: dict | None = None) -> Report:
-    """Carry out a plan of Run, Teacher and Test steps; return the report (the kernel is always stopped)."""
+    """Carry out a plan of Run, Teacher and Graded steps; return the report (the kernel is always stopped)."""
     session = Session(limits, sandboxed=sandboxed, questions=questions)
     try:
         for step in plan:

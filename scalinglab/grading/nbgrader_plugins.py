@@ -35,7 +35,7 @@ from nbgrader.plugins.export import ExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Int
 
-from .engine import Run, Teacher, Test, grade
+from .engine import Graded, Run, Teacher, grade
 from .sandbox import OPT_OUT, Limits, SandboxUnavailable, probe
 
 STATUS_FILE = "grading_status.json"
@@ -183,7 +183,7 @@ class SandboxedGrade(NbGraderPreprocessor):
             if cell.cell_type != "code":
                 continue
             if _is_test(cell):
-                plan.append(Test(cell.source, index, _meta(cell)["grade_id"], float(_meta(cell).get("points", 0))))
+                plan.append(Graded(cell.source, index, _meta(cell)["grade_id"], float(_meta(cell).get("points", 0))))
                 continue
             plan.append(Run(cell.source, index))
             if _is_locked_code(cell):    # restored from the source by RestoreFromSource: the teacher's code

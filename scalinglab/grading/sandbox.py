@@ -51,6 +51,7 @@ class Limits:
     memory: int = 4 << 30             # address space of the kernel process
     scratch: int = 256 << 20          # size of its writable /tmp
     startup_timeout: float = 60.0     # for the kernel to import numpy, matplotlib and scalinglab
+    max_tasks: int = 256              # processes and threads, where a pids cgroup can be made
 
 
 def _package_dir() -> Path:
@@ -127,6 +128,57 @@ def probe() -> tuple[bool, str]:
         f"To grade without a sandbox anyway, set  {OPT_OUT}  in nbgrader_config.py.")
 
 
+class ProcessLimit:
+    """Best effort: a pids cgroup that caps the processes and threads of one sandbox (against fork bombs).
+
+    Where the grader may create cgroups (root with cgroup v1's pids hierarchy, or a delegated cgroup v2
+    tree), the sandbox is started inside a fresh cgroup with ``pids.max``; elsewhere nothing is capped and
+    :attr:`active` is False. The time limit still ends everything in the sandbox either way.
+    """
+
+    def __init__(self, max_tasks: int):
+        self.path = None
+        for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+            if not (base / "cgroup.procs").exists():
+                continue
+            if base == Path("/sys/fs/cgroup") and "pids" not in _read(base / "cgroup.subtree_control"):
+                continue
+            try:
+                path = base / f"scalinglab-{os.getpid()}-{secrets.token_hex(4)}"
+                path.mkdir()
+                (path / "pids.max").write_text(str(max_tasks))
+                self.path = path
+                break
+            except OSError:
+                continue
+
+    @property
+    def active(self) -> bool:
+        return self.path is not None
+
+    def enter(self) -> None:
+        """Move the calling process into the cgroup (run in the child before it starts the sandbox)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        if self.path is not None:
+            for _ in range(50):
+                try:
+                    self.path.rmdir()
+                    break
+                except OSError:   # its last processes are still exiting
+                    time.sleep(0.02)
+            self.path = None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 class Kernel:
     """One submission's process: run cells, read values, call functions; each with a deadline."""
 
@@ -149,9 +201,10 @@ class Kernel:
         else:
             env = {**os.environ, **_environment(), "HOME": os.environ.get("HOME", "/tmp")}
             env.pop("MPLCONFIGDIR", None)
+        self.cgroup = ProcessLimit(self.limits.max_tasks)
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, pass_fds=(to_kernel_r, from_kernel_w),
-                                        start_new_session=True, env=env,
+                                        start_new_session=True, env=env, preexec_fn=self.cgroup.enter,
                                         cwd=None if self.sandboxed else _scratch_dir())
         os.close(to_kernel_r)
         os.close(from_kernel_w)
@@ -187,6 +240,7 @@ class Kernel:
             except OSError:
                 pass
         self.process = None
+        self.cgroup.remove()
 
     def close(self) -> None:
         if self.process is not None:
