@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests: fresh student copies, generated once, so no test depends on a learner's files."""
+"""Fixtures shared by the tests in tests/: fresh student copies, generated once, so no test depends on a learner's files."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
