@@ -1,5 +1,6 @@
 """Self-study checks, the student copies, and `scalinglab grade`."""
 
+import os
 import subprocess
 import time
 import sys
@@ -278,3 +279,15 @@ def test_make_exercises_tells_answers_from_a_stale_copy(tmp_path, released):
     assert tool.compare(answered, fresh) == "answered" and tool.answers_written(answered, fresh)
     stale, _ = _exercise_with(released, tmp_path, "stale.ipynb", q1_text="## Question 1 (2 points), reworded")
     assert tool.compare(stale, fresh) == "stale" and not tool.answers_written(stale, fresh)
+
+
+def test_grade_cli_refuses_a_fifo_and_a_deeply_nested_file_in_one_line_each(tmp_path, released):
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"nbformat": 4, "cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    done = subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "grade", str(fifo), str(deep),
+                           str(released / "03_chinchilla.ipynb")], capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "total 0/10 points" in done.stdout

@@ -1,6 +1,7 @@
 """The sandboxed kernel, the data-only protocol and the grader-side engine, without nbgrader."""
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,53 @@ def test_an_answer_missing_because_its_cell_failed_says_why():
     plan = _plan(Run("q1_loss = chinchilla_loss(280e9, 300e9, fit='hofman')", 1), Graded("check('q1')", 2, "q1_test", 2))
     report = grade(plan, questions=EXERCISES["03_chinchilla"])
     assert "your answer cell raised NameError" in report.tests[0].message
+
+
+# --- attacks found by a hostile review --------------------------------------------------------------
+
+def test_a_kernel_that_stops_reading_cannot_block_the_grader(kernel):
+    reply = _run(kernel, "import time, scalinglab.grading.protocol as P\nP.receive = lambda fd, deadline=None: time.sleep(1e9)")
+    assert reply["error"] is None
+    start = time.monotonic()
+    with pytest.raises(KernelFailed):
+        kernel.request({"kind": "run", "source": "#" + "x" * 2_000_000, "cell": 2}, timeout=3)
+    assert time.monotonic() - start < 10
+
+
+def test_a_reply_nested_too_deeply_is_a_protocol_failure(kernel):
+    with pytest.raises(KernelFailed, match="protocol"):    # its own reply is the first one sent this way
+        _run(kernel, "import os, struct, scalinglab.grading.protocol as P\n"
+                 "def send(fd, message, deadline=None):\n"
+                 "    data = b'[' * 200000 + b']' * 200000\n"
+                 "    os.write(fd, struct.pack('>Q', len(data)) + data)\n"
+                 "P.send = send")
+    assert not kernel.alive
+
+
+def test_dev_is_read_only_and_dev_shm_is_small(kernel):
+    reply = _run(kernel, "import os\nfor p in ['/dev/evil', '/dev/shm/big']:\n    try:\n"
+                         "        with open(p, 'wb') as f:\n            f.write(b'x' * (64 << 20))\n"
+                         "        print('wrote', p)\n    except OSError as e:\n        print('refused', p)")
+    assert "wrote" not in reply["stdout"], reply
+
+
+def test_many_explorers_in_an_answer_do_not_cost_the_grader():
+    _sandbox_or_skip()
+    plan = _plan(Run("from scalinglab.widgets import PowerLawExplorer\nq1_loss = [PowerLawExplorer()] * 300", 1),
+                 Graded("check('q1')", 2, "q1_test", 2))
+    start = time.monotonic()
+    report = grade(plan, questions=EXERCISES["03_chinchilla"])
+    assert report.earned == 0 and time.monotonic() - start < 30
+
+
+def test_a_learners_exception_does_not_echo_the_graders_hidden_inputs():
+    _sandbox_or_skip()
+    leaky = ("def optimal_params(flops, E, A, B, alpha, beta):\n"
+             "    if flops in (5.76e23, 1e21):\n"
+             "        G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))\n"
+             "        return G * (flops / 6) ** (beta / (alpha + beta))\n"
+             "    raise ValueError('HIDDEN INPUTS: %r' % (flops,))")
+    hidden = "check('q2')\nf = chinchilla_fit('hoffmann2022')\noptimal_params(3.3e25, f.E, f.A, f.B, f.alpha, f.beta)"
+    report = grade(_plan(Run(leaky, 1), Graded(hidden, 2, "q2_test", 2)), questions=EXERCISES["03_chinchilla"])
+    assert report.earned == 0
+    assert "HIDDEN" not in str(report.tests[0].outputs) and "3.3e" not in str(report.tests[0].outputs)

@@ -32,6 +32,10 @@ class NotGradable(ValueError):
 
 def _cells(path: Path) -> list[dict]:
     """The notebook's cells, checked by hand: any malformed file gives one clear line."""
+    if not path.is_file():
+        raise NotGradable(f"{path}: not a notebook file" + (" (no such file)" if not path.exists() else ""))
+    if path.stat().st_size > 64 << 20:
+        raise NotGradable(f"{path}: too large for a notebook ({path.stat().st_size:,} bytes)")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -42,6 +46,8 @@ def _cells(path: Path) -> list[dict]:
         data = json.loads(text)
     except ValueError as exc:
         raise NotGradable(f"{path}: not a notebook (not valid JSON: {exc})") from None
+    except RecursionError:
+        raise NotGradable(f"{path}: not a notebook (nested too deeply)") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise NotGradable(f"{path}: not a notebook (no cells)")
     if data.get("nbformat") != 4:

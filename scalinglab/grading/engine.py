@@ -98,9 +98,11 @@ def _exception(ename: str, evalue: str) -> BaseException:
     if not (isinstance(cls, type) and issubclass(cls, Exception)) or cls in (KeyError,):
         cls = type(ename if ename.isidentifier() else "LearnerError", (LearnerError,), {})
     try:
-        return cls(evalue)
+        exc = cls(evalue)
     except Exception:   # an exception type that wants other arguments
-        return LearnerError(f"{ename}: {evalue}")
+        exc = LearnerError(f"{ename}: {evalue}")
+    exc.from_learner = True
+    return exc
 
 
 class RemoteFunction:
@@ -199,6 +201,9 @@ class Session:
         except KernelFailed as exc:
             self.report.problems.append(f"cell {step.index}: {exc}")
             return [_error("CellFailed", f"this cell was stopped: {exc}. The cells after it were still graded.")]
+        if not isinstance(reply, dict) or not all(isinstance(reply.get(k, ""), str) for k in ("stdout", "stderr")):
+            self.report.problems.append(f"cell {step.index}: a malformed reply from the kernel")
+            return [_error("CellFailed", "this cell's output could not be read")]
         self.history.append(step)
         outputs = []
         if isinstance(reply.get("error"), dict) and reply["error"].get("ename") != "NotImplementedError":
@@ -311,7 +316,10 @@ class Session:
                         f"{clip(self.last_error.get('evalue', ''), 300)}")
             return self._result(step, False, printed + [_error("CheckFailed", text)])
         except Exception as exc:   # a hidden test's assertion, or the learner's value breaking the test
-            message = clip(exc, 1000) or "a hidden test failed"
+            if getattr(exc, "from_learner", False):   # its message could echo the grader's inputs
+                message = f"your function raised {type(exc).__name__} on the grader's own inputs"
+            else:
+                message = clip(exc, 1000) or "a hidden test failed"
             return self._result(step, False, [_error(type(exc).__name__, message)])
         return self._result(step, True, [_stream("stdout", out.getvalue())] if out.getvalue() else [])
 
@@ -334,6 +342,7 @@ class Session:
         loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         stored |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        stored |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
         free = {n for n in loaded - stored if n not in self.namespace and not hasattr(builtins, n)}
         return free | self._answer_names(tree)
 

@@ -31,14 +31,21 @@ class ProtocolError(Exception):
 
 # --- framing --------------------------------------------------------------------------------------
 
-def send(fd: int, message: dict) -> None:
-    """Write one message to ``fd``."""
+def send(fd: int, message: dict, deadline: float | None = None) -> None:
+    """Write one message to ``fd``; with a ``deadline``, TimeoutError if the reader stops reading before it."""
     data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode()
     if len(data) > MAX_MESSAGE:
         raise ProtocolError(f"message of {len(data):,} bytes is over the limit of {MAX_MESSAGE:,}")
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError("the other side stopped reading")
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            continue
         view = view[written:]
 
 
@@ -62,10 +69,11 @@ def receive(fd: int, deadline: float | None = None) -> dict:
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size, deadline))
     if size > MAX_MESSAGE:
         raise ProtocolError(f"a message of {size:,} bytes is over the limit of {MAX_MESSAGE:,}")
+    data = _read_exactly(fd, size, deadline)
     try:
-        message = json.loads(_read_exactly(fd, size, deadline))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError(f"not a JSON message ({exc})") from None
+        message = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:   # nesting deep enough to overflow too
+        raise ProtocolError(f"not a JSON message ({type(exc).__name__})") from None
     if not isinstance(message, dict):
         raise ProtocolError("a message must be a JSON object")
     return message
@@ -178,7 +186,8 @@ def decode(data, *, on_callable=None, on_explorer=None, depth: int = 0):
         raise ProtocolError("the value is nested too deeply")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
-    again = lambda d: decode(d, on_callable=on_callable, on_explorer=on_explorer, depth=depth + 1)  # noqa: E731
+    # an explorer is rebuilt only as the top-level value of an answer name; nested ones stay opaque
+    again = lambda d: decode(d, on_callable=on_callable, on_explorer=None, depth=depth + 1)  # noqa: E731
     if isinstance(data, list):
         return [again(d) for d in data]
     if not isinstance(data, dict):
@@ -192,7 +201,11 @@ def decode(data, *, on_callable=None, on_explorer=None, depth: int = 0):
         dtype = np.dtype(str(data.get("dtype", "<f8")))
         if dtype.kind not in "biuf":
             raise ProtocolError("an array must hold numbers")
-        shape = tuple(int(n) for n in data.get("shape", [len(flat)]))
+        shape = data.get("shape", [len(flat)])
+        if not isinstance(shape, list) or len(shape) > 32 or \
+                not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+            raise ProtocolError("an array's shape must be a list of non-negative whole numbers")
+        shape = tuple(shape)
         if math.prod(shape) != len(flat):
             raise ProtocolError("an array's shape does not match its values")
         return np.array(flat, dtype=dtype).reshape(shape)

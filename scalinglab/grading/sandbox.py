@@ -91,7 +91,8 @@ def bwrap_command(argv: list[str], limits: Limits, *, keep_fds=(), user_namespac
     cmd += _system_binds()
     for path in bound_paths():
         cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.scratch), "--tmpfs", "/tmp",
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+            "--size", str(limits.scratch), "--tmpfs", "/tmp",
             "--dir", "/tmp/work", "--dir", "/tmp/home", "--chdir", "/tmp/work"]
     for key, value in _environment().items():
         cmd += ["--setenv", key, value]
@@ -129,47 +130,58 @@ def probe() -> tuple[bool, str]:
 
 
 class ProcessLimit:
-    """Best effort: a pids cgroup that caps the processes and threads of one sandbox (against fork bombs).
+    """Best effort: cgroups that cap one sandbox's processes and threads (fork bombs) and its total memory.
 
-    Where the grader may create cgroups (root with cgroup v1's pids hierarchy, or a delegated cgroup v2
-    tree), the sandbox is started inside a fresh cgroup with ``pids.max``; elsewhere nothing is capped and
-    :attr:`active` is False. The time limit still ends everything in the sandbox either way.
+    Where the grader may create cgroups (root with cgroup v1's ``pids`` and ``memory`` hierarchies, or a
+    cgroup v2 tree with those controllers enabled), the sandbox starts inside fresh ones with ``pids.max``
+    and a memory limit that also counts its ``/tmp``; elsewhere :attr:`active` is False and only the
+    per-process limits apply. The time limit ends everything in the sandbox either way.
     """
 
-    def __init__(self, max_tasks: int):
-        self.path = None
-        for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-            if not (base / "cgroup.procs").exists():
-                continue
-            if base == Path("/sys/fs/cgroup") and "pids" not in _read(base / "cgroup.subtree_control"):
-                continue
-            try:
-                path = base / f"scalinglab-{os.getpid()}-{secrets.token_hex(4)}"
-                path.mkdir()
-                (path / "pids.max").write_text(str(max_tasks))
-                self.path = path
-                break
-            except OSError:
-                continue
+    def __init__(self, max_tasks: int, memory: int):
+        self.paths = []
+        name = f"scalinglab-{os.getpid()}-{secrets.token_hex(4)}"
+        v2 = Path("/sys/fs/cgroup")
+        controllers = _read(v2 / "cgroup.subtree_control").split()
+        if (v2 / "cgroup.procs").exists() and "pids" in controllers:
+            self._make(v2 / name, {"pids.max": max_tasks, **({"memory.max": memory} if "memory" in controllers else {})})
+        else:
+            self._make(v2 / "pids" / name, {"pids.max": max_tasks})
+            self._make(v2 / "memory" / name, {"memory.limit_in_bytes": memory})
+
+    def _make(self, path: Path, settings: dict) -> None:
+        if not (path.parent / "cgroup.procs").exists():
+            return
+        try:
+            path.mkdir()
+        except OSError:
+            return
+        try:
+            for key, value in settings.items():
+                (path / key).write_text(str(value))
+        except OSError:
+            path.rmdir()
+            return
+        self.paths.append(path)
 
     @property
     def active(self) -> bool:
-        return self.path is not None
+        return bool(self.paths)
 
     def enter(self) -> None:
-        """Move the calling process into the cgroup (run in the child before it starts the sandbox)."""
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        """Move the calling process into the cgroups (run in the child before it starts the sandbox)."""
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
 
     def remove(self) -> None:
-        if self.path is not None:
-            for _ in range(50):
+        for path in self.paths:
+            for _ in range(100):
                 try:
-                    self.path.rmdir()
+                    path.rmdir()
                     break
                 except OSError:   # its last processes are still exiting
                     time.sleep(0.02)
-            self.path = None
+        self.paths = []
 
 
 def _read(path: Path) -> str:
@@ -201,13 +213,14 @@ class Kernel:
         else:
             env = {**os.environ, **_environment(), "HOME": os.environ.get("HOME", "/tmp")}
             env.pop("MPLCONFIGDIR", None)
-        self.cgroup = ProcessLimit(self.limits.max_tasks)
+        self.cgroup = ProcessLimit(self.limits.max_tasks, self.limits.memory + self.limits.scratch)
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, pass_fds=(to_kernel_r, from_kernel_w),
                                         start_new_session=True, env=env, preexec_fn=self.cgroup.enter,
                                         cwd=None if self.sandboxed else _scratch_dir())
         os.close(to_kernel_r)
         os.close(from_kernel_w)
+        os.set_blocking(to_kernel_w, False)   # a kernel that stops reading cannot block the grader
         self._in, self._out = to_kernel_w, from_kernel_r
         threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True).start()
         try:
@@ -263,7 +276,7 @@ class Kernel:
         nonce = secrets.token_hex(8)
         deadline = time.monotonic() + (self.limits.cell_timeout if timeout is None else timeout)
         try:
-            protocol.send(self._in, {**message, "nonce": nonce})
+            protocol.send(self._in, {**message, "nonce": nonce}, deadline)
             reply = protocol.receive(self._out, deadline)
         except TimeoutError:
             self.kill()
@@ -274,7 +287,7 @@ class Kernel:
             self.kill()
             raise KernelFailed("the kernel died" + (f" (exit status {code})" if code is not None else "")
                                + ": os._exit, a crash, or over the memory limit") from None
-        except protocol.ProtocolError as exc:
+        except (protocol.ProtocolError, RecursionError, MemoryError) as exc:
             self.kill()
             raise KernelFailed(f"the kernel broke the grading protocol ({exc})") from None
         if reply.get("nonce") != nonce:
