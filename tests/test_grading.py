@@ -263,16 +263,8 @@ def test_scalinglab_start_copies_exercises_once_and_never_overwrites(tmp_path, r
     assert run("99").returncode == 2
 
 
-def _make_exercises_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_make_exercises_tells_answers_from_a_stale_copy(tmp_path, released):
-    tool = _make_exercises_module()
+    from scalinglab.grading import course as tool
     fresh = released / "03_chinchilla.ipynb"
     answered, _ = _exercise_with(released, tmp_path, "answered.ipynb", q1_answer="q1_loss = 1.99")
     assert tool.compare(fresh, fresh) == "same"

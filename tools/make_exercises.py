@@ -16,72 +16,14 @@ copy that differs only in its answers as up to date.
 """
 
 import argparse
-import filecmp
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import nbformat
-
-from scalinglab.grading.course import release_source
+from scalinglab.grading.course import answers_written, compare, release_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def nbgrader_command() -> list[str]:
-    exe = Path(sys.executable).with_name("nbgrader")
-    if not exe.exists():
-        sys.exit("nbgrader is not installed: run  pip install -e '.[classroom]'  (make test does this)")
-    return [str(exe)]
-
-
-def release(solution: Path, course: Path) -> Path:
-    """Run nbgrader generate_assignment on one solution notebook; return the released file."""
-    name = solution.stem
-    source = course / "source" / name
-    source.mkdir(parents=True, exist_ok=True)
-    release_source(solution, source / solution.name)
-    cmd = nbgrader_command() + ["generate_assignment", name, "--force", "--log-level=WARN",
-                                f"--CourseDirectory.root={course}",
-                                f"--CourseDirectory.db_url=sqlite:///{course}/gradebook.db"]
-    # nbgrader runs helper programs (alembic) found on PATH: use this environment's
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(cmd, cwd=course, capture_output=True, text=True, env=env)
-    released = course / "release" / name / solution.name
-    if done.returncode != 0 or not released.exists():
-        sys.exit(f"nbgrader generate_assignment failed for {solution}:\n{done.stdout}\n{done.stderr}")
-    return released
-
-
-def _answer_ids(nb) -> set:
-    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
-
-
-def _without_answers(nb, answer_ids: set) -> list:
-    """The notebook's cells with every answer cell blanked and all outputs dropped: what generation decides."""
-    cells = []
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        source = "<answer>" if grade_id in answer_ids else cell.source
-        meta = {k: v for k, v in cell.metadata.items() if k not in ("execution", "scrolled", "collapsed", "trusted")}
-        cells.append((cell.cell_type, source, repr(sorted(meta.items()))))
-    return cells
-
-
-def compare(existing: Path, generated: Path) -> str:
-    """"same", "answered" (only answers and outputs differ: a learner worked here) or "stale"."""
-    if filecmp.cmp(existing, generated, shallow=False):
-        return "same"
-    try:
-        old = nbformat.read(existing, as_version=4)
-    except Exception:   # not even a notebook: regenerate it (after a backup)
-        return "stale"
-    new = nbformat.read(generated, as_version=4)
-    answers = _answer_ids(new)
-    return "answered" if _without_answers(old, answers) == _without_answers(new, answers) else "stale"
 
 
 def keep_answers(existing: Path) -> Path:
@@ -111,7 +53,7 @@ def main(argv=None) -> int:
     stale = []
     with tempfile.TemporaryDirectory() as tmp:
         for solution in solutions:
-            released = release(solution, Path(tmp))
+            released = release_exercise(solution, Path(tmp))
             if args.out:
                 args.out.mkdir(parents=True, exist_ok=True)
                 shutil.copy(released, args.out / solution.name)
@@ -144,17 +86,6 @@ def main(argv=None) -> int:
     return 0
 
 
-def answers_written(existing: Path, generated: Path) -> bool:
-    """Whether any answer cell of ``existing`` differs from the freshly generated stub (a learner wrote there)."""
-    try:
-        old = nbformat.read(existing, as_version=4)
-    except Exception:   # an unreadable file: keep it, to be safe
-        return True
-    new = nbformat.read(generated, as_version=4)
-    stubs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in new.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
-    return any(c.metadata.get("nbgrader", {}).get("grade_id") in stubs
-               and c.source != stubs[c.metadata["nbgrader"]["grade_id"]] for c in old.cells)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from ...powerlaw import PowerLawFit, fit_power_law
 Q5_POINTS = ((4.0, 6.25), (100.0, 0.05))
 
 
-def q2_measurements():
+def _q2_measurements():
     """The noisy losses of question 2, exactly as the notebook makes them: Kaplan's L(D) with 3% seeded noise."""
     rng = np.random.default_rng(5)
     n_tokens = np.logspace(8, 11, 10)                    # tokens
@@ -31,7 +31,7 @@ def _01_q1(q1_pf_days):
 
 
 def _01_q2(q2_alpha, q2_d_c):
-    fit = fit_power_law(*q2_measurements())
+    fit = fit_power_law(*_q2_measurements())
     alpha = expect_number("q2_alpha", q2_alpha, "(a dimensionless exponent)")
     if alpha < 0 and abs(-alpha / -fit.exponent - 1) < 0.05:
         raise WrongAnswer("q2_alpha has the wrong sign. In Kaplan's form (D_c/D)^alpha_D the exponent is positive; "
@@ -54,7 +54,7 @@ def _01_q2(q2_alpha, q2_d_c):
 def _01_q3(loglog_fit):
     if not callable(loglog_fit):
         raise WrongAnswer("loglog_fit should be a function of (x, y).")
-    x, y = q2_measurements()
+    x, y = _q2_measurements()
     got = loglog_fit(x, y)
     if isinstance(got, PowerLawFit):
         raise WrongAnswer("loglog_fit returns fit_power_law's own result: compute the fit yourself, with the "

@@ -20,7 +20,7 @@ Q5_N_PARAMS = 1e10
 Q5_MAX_PENALTY = 0.01
 
 
-def gpt3_allocation():
+def _gpt3_allocation():
     """Kaplan's (n_params, n_tokens from 6ND = C_min) with GPT-3's reported compute read as C_min."""
     return kaplan_compute_optimal(model_card("GPT-3").compute_flops / PF_DAY)
 
@@ -28,7 +28,7 @@ def gpt3_allocation():
 # --- 02 Kaplan et al. 2020 ------------------------------------------------------------------------
 
 def _02_q1(q1_n_params, q1_n_tokens):
-    n_opt, d_lib = gpt3_allocation()
+    n_opt, d_lib = _gpt3_allocation()
     got = expect_number("q1_n_params", q1_n_params, "non-embedding parameters")
     if got > 100 * n_opt:
         raise WrongAnswer("q1_n_params is far too high. In which unit does kaplan_compute_optimal expect the budget?")

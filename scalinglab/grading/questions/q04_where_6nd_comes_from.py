@@ -24,7 +24,7 @@ Q5_FIXED = dict(n_layer=12, d_model=768, n_vocab=50257)
 Q5_SHARE = 0.5
 
 
-def attention_share(n_layer, d_model, n_ctx, n_vocab):
+def _attention_share(n_layer, d_model, n_ctx, n_vocab):
     """Share of Hoffmann's forward FLOPs per token spent on attention over the context (as the explorer shows)."""
     c = transformer_flops(n_layer, d_model, n_vocab, n_ctx, n_head=max(1, d_model // 64), method="hoffmann").components
     context = c["attention: QK logits"] + c["attention: values"] + c["attention: softmax"]
@@ -133,7 +133,7 @@ def _04_q5(q5_explorer):
                           "FLOPs: the context is too short.")
     options = sorted(q5_explorer.controls["n_ctx"].options)
     shorter = [s for s in options if s < v.n_ctx]
-    if shorter and attention_share(n_ctx=shorter[-1], **Q5_FIXED) > Q5_SHARE:
+    if shorter and _attention_share(n_ctx=shorter[-1], **Q5_FIXED) > Q5_SHARE:
         raise WrongAnswer("A shorter context in the list already gives attention more than half of the forward "
                           "FLOPs: the question asks for the smallest.")
 

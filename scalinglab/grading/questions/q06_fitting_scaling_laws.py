@@ -73,7 +73,7 @@ def _a_error(min_flops: float, max_flops: float) -> float:
     return abs(fit.a - chinchilla_fit(TRUTH).a)
 
 
-def target_min_flops() -> float:
+def _target_min_flops() -> float:
     """Question 5: raising the smallest budget from the first, the last one before a leaves the tolerance."""
     budgets = np.unique(load_runs("synthetic").flops)
     for k in range(1, budgets.size):
@@ -91,7 +91,7 @@ def _06_q5(q5_explorer):
     budgets = np.unique(load_runs("synthetic").flops)
     if v.max_flops != budgets[-1]:
         raise WrongAnswer("Keep the largest budget at 1e21 FLOPs; move only the smallest budget.")
-    target = target_min_flops()
+    target = _target_min_flops()
     if v.min_flops < target:
         raise WrongAnswer("a is still within 0.01 of the truth one step further up: raise the smallest budget.")
     if v.min_flops > target:
