@@ -106,6 +106,12 @@ class Explorer:
         self.figure.redraw()
         self.readout.value = self.describe(self.result)
         self._initial = self.values()
+        self._recorded = self._initial    # where code last put it: what grading, which reruns the code, sees
+
+    @property
+    def recorded(self) -> bool:
+        """True while the controls are where the last ``.set(...)`` (or the constructor) put them."""
+        return self.values() == self._recorded
 
     @property
     def untouched(self) -> bool:
@@ -155,6 +161,7 @@ class Explorer:
             self.preset.value = values.pop("preset")
         for name, value in values.items():
             self.controls[name].value = value
+        self._recorded = self.values()
 
     def settings(self, name: str = "explorer") -> str:
         """The line of code that puts an explorer in its current state; paste it into an answer cell."""

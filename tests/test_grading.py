@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scalinglab.grading import CheckFailed, checker, run_check
+from scalinglab.grading import CheckFailed, checker, run_check, variant
 from scalinglab.grading.questions import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,24 +77,34 @@ def test_exercises_are_up_to_date():
 
 # --- check() --------------------------------------------------------------------------------------
 
+V03 = variant("03_chinchilla", "tester")
+
+
 def test_check_passes_fails_and_says_not_answered():
     from scalinglab import chinchilla_loss
-    assert run_check("03_chinchilla", "q1", {"q1_loss": chinchilla_loss(280e9, 300e9)}, quiet=True)
+    right = chinchilla_loss(V03["n_params"], V03["n_tokens"], fit=V03["fit"])
+    assert run_check("03_chinchilla", "q1", {"V": V03, "q1_loss": right}, quiet=True)
     with pytest.raises(CheckFailed, match="not answered yet: define q1_loss"):
-        run_check("03_chinchilla", "q1", {})
+        run_check("03_chinchilla", "q1", {"V": V03})
+    with pytest.raises(CheckFailed, match="your variant V is not defined"):
+        run_check("03_chinchilla", "q1", {"q1_loss": right})
     with pytest.raises(CheckFailed) as err:
-        run_check("03_chinchilla", "q1", {"q1_loss": 1.69})
+        run_check("03_chinchilla", "q1", {"V": V03, "q1_loss": 1.0})
     assert "too low" in str(err.value) and err.value.hint
-    assert "1.99" not in str(err.value), "a hint must not give the answer away"
+    assert f"{right:.3f}" not in str(err.value), "a hint must not give the answer away"
     with pytest.raises(CheckFailed, match="should be a number"):
-        run_check("03_chinchilla", "q1", {"q1_loss": "1.99"})
+        run_check("03_chinchilla", "q1", {"V": V03, "q1_loss": "1.99"})
+    other = variant("03_chinchilla", "a classmate")
+    copied = chinchilla_loss(other["n_params"], other["n_tokens"], fit=other["fit"])
+    with pytest.raises(CheckFailed):
+        run_check("03_chinchilla", "q1", {"V": V03, "q1_loss": copied})
 
 
 def test_check_reports_errors_in_a_learners_function():
     def optimal_params(flops, E, A, B, alpha, beta):
         return 1 / 0
     with pytest.raises(CheckFailed, match="ZeroDivisionError"):
-        run_check("03_chinchilla", "q2", {"optimal_params": optimal_params})
+        run_check("03_chinchilla", "q2", {"V": V03, "optimal_params": optimal_params})
 
 
 def test_check_failed_renders_short_in_ipython():
@@ -105,9 +115,9 @@ def test_check_failed_renders_short_in_ipython():
 
 def test_checker_reads_the_callers_namespace():
     check = checker("03_chinchilla")
-    namespace = {"check": check, "q4_choice": "c"}
+    namespace = {"check": check, "q4_choice": "c", "V": V03}
     exec("check('q4')", namespace)          # passes silently apart from the tick
-    namespace["q4_choice"] = "a"
+    namespace["q4_choice"] = "e"
     with pytest.raises(CheckFailed):
         exec("check('q4')", namespace)
     with pytest.raises(ValueError, match="did you mean"):
@@ -129,7 +139,7 @@ def test_grade_cli_full_marks_for_solutions_and_zero_for_blank(released):
     done = _grade(solution, blank)
     assert done.returncode == 0, done.stderr
     reports = done.stdout.split(str(blank))
-    assert "total 10/10 points" in reports[0]
+    assert "total 8/10 points" in reports[0] and "2 of them scored only when graded" in reports[0]
     assert "total 0/10 points" in reports[1] and "not answered yet" in reports[1]
     assert (solution.read_bytes(), blank.read_bytes()) == before, "grading must not modify the notebooks"
 
@@ -147,7 +157,7 @@ def test_an_unwritten_function_is_not_answered_yet():
     def optimal_params(flops, E, A, B, alpha, beta):
         raise NotImplementedError()
     with pytest.raises(CheckFailed, match="not answered yet"):
-        run_check("03_chinchilla", "q2", {"optimal_params": optimal_params})
+        run_check("03_chinchilla", "q2", {"V": V03, "optimal_params": optimal_params})
 
 
 def test_grade_cli_reports_an_error_in_the_answer_cell(tmp_path, released):
@@ -162,14 +172,22 @@ def test_grade_cli_reports_an_error_in_the_answer_cell(tmp_path, released):
     assert "TCP" not in done.stdout + done.stderr
 
 
-def test_an_untouched_explorer_is_not_answered_yet():
+def test_an_explorer_answer_counts_only_as_its_set_line_records_it():
+    from scalinglab import compute_optimal
     from scalinglab.widgets import IsoFlopExplorer
-    explorer = IsoFlopExplorer(flops=1e22, n_params=1e9, fit="besiroglu2024")
+    optimum = compute_optimal(V03["q5_flops"], fit=V03["fit"]).n_params
+    explorer = IsoFlopExplorer(flops=V03["q5_flops"], n_params=1e9, fit=V03["fit"])
+    answers = {"V": V03, "q5_prediction": optimum, "q5_explorer": explorer}
     with pytest.raises(CheckFailed, match="not answered yet: move the model-size slider"):
-        run_check("03_chinchilla", "q5", {"q5_explorer": explorer})
-    explorer.set(n_params=2e9)
+        run_check("03_chinchilla", "q5", answers)
+    explorer.set(n_params=optimum * 3)
     with pytest.raises(CheckFailed, match="not at the bottom of the curve yet"):
-        run_check("03_chinchilla", "q5", {"q5_explorer": explorer})
+        run_check("03_chinchilla", "q5", answers)
+    explorer.controls["n_params"].value = optimum       # moved by hand, not recorded: grading would not see it
+    with pytest.raises(CheckFailed, match="moved after its last .set"):
+        run_check("03_chinchilla", "q5", answers)
+    explorer.set(n_params=optimum)
+    assert run_check("03_chinchilla", "q5", answers, quiet=True)
 
 
 # --- scalinglab grade is robust ---------------------------------------------------------------------

@@ -230,3 +230,15 @@ def test_a_learners_exception_does_not_echo_the_graders_hidden_inputs():
     report = grade(_plan(Run(leaky, 1), Graded(hidden, 2, "q2_test", 2)), questions=EXERCISES["03_chinchilla"])
     assert report.earned == 0
     assert "HIDDEN" not in str(report.tests[0].outputs) and "3.3e" not in str(report.tests[0].outputs)
+
+
+def test_an_installation_under_tmp_is_still_visible_in_the_sandbox(tmp_path, monkeypatch):
+    """A clone or a venv under /tmp is bound after the sandbox's own /tmp, not hidden by it."""
+    _sandbox_or_skip()
+    import subprocess
+
+    from scalinglab.grading import sandbox
+    (tmp_path / "marker.txt").write_text("visible")
+    monkeypatch.setattr(sandbox, "bound_paths", lambda: [tmp_path])
+    cmd = sandbox.bwrap_command(["/bin/cat", str(tmp_path / "marker.txt")], Limits())
+    assert subprocess.run(cmd, capture_output=True, text=True).stdout == "visible"

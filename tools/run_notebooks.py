@@ -23,6 +23,8 @@ def run(path: Path, timeout: int) -> None:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     env_backend = os.environ.pop("MPLBACKEND", None)  # notebooks use the inline backend
+    for variable in ("SCALINGLAB_GRADING_STUDENT", "JUPYTERHUB_USER", "SCALINGLAB_STUDENT"):
+        os.environ.pop(variable, None)   # stored solutions show the self-study variant
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(path.parent)}}).execute()

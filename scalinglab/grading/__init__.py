@@ -11,8 +11,9 @@
 Exercise notebooks import from here: ``from scalinglab.grading import checker``.
 """
 
-from .checks import (CheckFailed, NotAnswered, Question, WrongAnswer, checker, choice_digest, expect_choice,
-                     expect_close, expect_number, run_check)
+from .checks import (CheckFailed, NotAnswered, Question, WrongAnswer, checker, expect_choice, expect_close,
+                     expect_number, expect_recorded, run_check)
+from .variants import Variant, student_identity, variant
 
-__all__ = ["CheckFailed", "NotAnswered", "Question", "WrongAnswer", "checker", "choice_digest", "expect_choice",
-           "expect_close", "expect_number", "run_check"]
+__all__ = ["CheckFailed", "NotAnswered", "Question", "Variant", "WrongAnswer", "checker", "expect_choice",
+           "expect_close", "expect_number", "expect_recorded", "run_check", "student_identity", "variant"]

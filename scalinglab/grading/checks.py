@@ -12,7 +12,6 @@ call in the same cell.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 from dataclasses import dataclass
@@ -49,9 +48,11 @@ class Question:
 
     key: str
     names: tuple            # variable names the learner defines
-    test: Callable          # test(*values) raises WrongAnswer
+    test: Callable          # test(*values), or test(V, *values) with a variant; raises WrongAnswer
     hint: str
     points: int = 2
+    variant: bool = False   # the test takes the student's variant V (scalinglab.grading.variants) first
+    graded_only: bool = False   # a multiple choice: check() records it, only the grader scores it
 
 
 MISSING = object()
@@ -72,7 +73,17 @@ def run_check(exercise: str, key: str, namespace: dict, *, quiet: bool = False) 
         raise unknown_name("question", key, "question", questions)
     q = questions[key]
     values = [namespace.get(name, MISSING) for name in q.names]
-    missing = [name for name, value in zip(q.names, values) if _blank(value)]
+    if q.variant:
+        from .variants import Variant
+
+        V = namespace.get("V")
+        if not isinstance(V, Variant) or V.exercise != exercise:
+            raise CheckFailed(key, "your variant V is not defined: run the notebook's first code cell.")
+        values = [V, *values]
+        names = ("V", *q.names)
+    else:
+        names = q.names
+    missing = [name for name, value in zip(names, values) if _blank(value)]
     if missing:
         raise CheckFailed(key, f"not answered yet: define {', '.join(missing)} in the answer cell and run it.")
     try:
@@ -88,7 +99,8 @@ def run_check(exercise: str, key: str, namespace: dict, *, quiet: bool = False) 
     except Exception as exc:  # a learner's function may fail in any way
         raise CheckFailed(key, f"your answer raised {type(exc).__name__}: {clip(exc)}", q.hint) from None
     if not quiet:
-        print(f"✓ {key}: correct.")
+        print(f"✓ {key}: checked as far as it can be here; its multiple-choice answer is scored only when it is "
+              "graded." if q.graded_only else f"✓ {key}: correct.")
     return True
 
 
@@ -134,17 +146,18 @@ def expect_close(name: str, value, target: float, unit: str, rel: float = 0.02, 
     raise WrongAnswer(f"{name} is too high. {too_high}".strip())
 
 
-def choice_digest(salt: str, option: str) -> str:
-    """The stored form of a multiple-choice key: a salted hash, so the package carries no answer letters."""
-    return hashlib.sha256(f"{salt}/{option.strip().lower()}".encode()).hexdigest()[:16]
-
-
-def expect_choice(name: str, value, digest: str, options, *, salt: str) -> None:
-    """WrongAnswer unless ``value`` is the one of ``options`` whose salted hash is ``digest``."""
+def expect_choice(name: str, value, options) -> None:
+    """WrongAnswer unless ``value`` is one of ``options``. Which one is right, only the grader knows."""
     if not isinstance(value, str) or value.strip().lower() not in {o.lower() for o in options}:
         raise WrongAnswer(f"{name} should be one of {', '.join(repr(o) for o in options)}; got {_short(value)}.")
-    if choice_digest(salt, value) != digest:
-        raise WrongAnswer(f"{name} = {_short(value)} is not the right choice.")
+
+
+def expect_recorded(name: str, explorer) -> None:
+    """NotAnswered unless the explorer is where its answer cell's ``.set(...)`` line put it (what is graded)."""
+    if not getattr(explorer, "recorded", True):
+        raise NotAnswered(f"the sliders of {name} were moved after its last .set(...): run "
+                          f"{name}.settings({name!r}), paste the line it prints into the answer cell and run that "
+                          "cell. Grading reruns the notebook, so only that line counts.")
 
 
 def _short(value, limit: int = 80) -> str:

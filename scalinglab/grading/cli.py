@@ -104,7 +104,8 @@ def plan_for(path: Path) -> tuple[str, list]:
                     placed.add(key)
                     plan.append(Graded(f"check({key!r})", index, key, float(questions[key].points)))
             continue
-        plan.append(Run(cell["source"], index))
+        nbg_id = nbg.get("grade_id") if isinstance(nbg, dict) else None
+        plan.append(Run(cell["source"], index, str(nbg_id) if nbg_id else f"cell {index + 1}"))
     for key, question in questions.items():   # a deleted test is still graded, at the end
         if key not in placed:
             plan.append(Graded(f"check({key!r})", len(cells), key, float(question.points)))
@@ -115,21 +116,32 @@ def grade_file(path: Path, limits: Limits, sandboxed: bool) -> tuple[str, Report
     from .questions import EXERCISES
 
     exercise, plan = plan_for(path)
-    return exercise, grade(plan, limits=limits, sandboxed=sandboxed, questions=EXERCISES[exercise])
+    report = grade(plan, limits=limits, sandboxed=sandboxed, questions=EXERCISES[exercise])
+    for t in report.tests:   # a multiple choice is scored only by a teacher's grading
+        t.pending = EXERCISES[exercise][t.grade_id].graded_only and t.earned > 0
+        if t.pending:
+            t.earned = 0.0
+    return exercise, report
 
 
 def _print_report(path: Path, report: Report) -> None:
     print(f"{path}")
     order = sorted(report.tests, key=lambda t: t.grade_id)
     for t in order:
+        if getattr(t, "pending", False):
+            print(f"  ? {t.grade_id:4s} -/{t.points:g}   checked as far as it can be here; its multiple-choice "
+                  "answer is scored only when it is graded")
+            continue
         mark = "✓" if t.earned == t.points else "✗"
         line = f"  {mark} {t.grade_id:4s} {t.earned:g}/{t.points:g}"
         message = " ".join(clip(t.message.replace("✗ ", ""), 300).split())
         print(line + (f"   {message}" if message else ""))
     for problem in report.problems:
         print(f"  ! {clip(problem, 300)}")
-    print(f"  total {report.earned:g}/{report.total:g} points (the exercise's public checks; a teacher's grading "
-          "adds hidden tests)")
+    pending = sum(t.points for t in report.tests if getattr(t, "pending", False))
+    print(f"  total {report.earned:g}/{report.total:g} points on the exercise's public checks"
+          + (f" ({pending:g} of them scored only when graded)" if pending else "")
+          + "; a teacher's grading adds hidden tests")
 
 
 def _start(names, source: Path, work: Path) -> int:
@@ -168,6 +180,7 @@ def main(argv=None) -> int:
     grade_cmd.add_argument("--timeout", type=float, default=30, help="seconds allowed per cell (default 30)")
     grade_cmd.add_argument("--deadline", type=float, default=300,
                            help="seconds allowed for a whole notebook (default 300)")
+    sub.add_parser("check-sandbox", help="say whether grading can run in the bubblewrap sandbox here, and why not")
     start = sub.add_parser("start", help="copy exercises into work/ to answer them there (never overwrites)")
     start.add_argument("exercises", nargs="*", help="e.g. 03 or 03_chinchilla (default: all)")
     start.add_argument("--from", dest="source", type=Path, default=Path("exercises"))
@@ -175,6 +188,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "start":
         return _start(args.exercises, args.source, args.work)
+    if args.command == "check-sandbox":
+        try:
+            user_namespace = probe()[0]
+        except SandboxUnavailable as exc:
+            print(f"no: {exc}")
+            return 1
+        print("yes: submissions run in the bubblewrap sandbox"
+              + (" (as an unprivileged user in a user namespace)" if user_namespace else " (without a user namespace)"))
+        return 0
     if args.timeout <= 0 or args.deadline <= 0:
         parser.error("--timeout and --deadline must be positive numbers of seconds")
     try:

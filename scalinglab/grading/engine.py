@@ -27,6 +27,7 @@ import ast
 import builtins
 import contextlib
 import io
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -41,6 +42,10 @@ OUTPUT_LIMIT = 20_000
 class Run:
     source: str
     index: int
+    label: str = ""        # how the teacher knows the cell: its grade id, or "cell N"
+
+    def __post_init__(self):
+        self.label = self.label or f"cell {self.index}"
 
 
 @dataclass
@@ -147,8 +152,8 @@ class Session:
     """One submission being graded: its kernel (restarted and replayed as needed) and the teacher's side."""
 
     def __init__(self, limits: Limits = Limits(), *, sandboxed: bool = True, questions: dict | None = None,
-                 explorers: dict | None = None):
-        self.limits, self.sandboxed = limits, sandboxed
+                 explorers: dict | None = None, env: dict | None = None):
+        self.limits, self.sandboxed, self.env = limits, sandboxed, dict(env or {})
         self.questions = questions or {}          # question key -> Question (answer names, points)
         self.explorers = explorers                # class name -> class, for rebuilding explorers
         self.report = Report(sandboxed=sandboxed)
@@ -174,7 +179,7 @@ class Session:
             return self.kernel
         self._timeout()
         first = self.kernel is None
-        self.kernel = Kernel(self.limits, sandboxed=self.sandboxed)
+        self.kernel = Kernel(self.limits, sandboxed=self.sandboxed, env=self.env)
         self.kernel.start()
         if not first:
             replayed = []
@@ -184,8 +189,8 @@ class Session:
                                         timeout=self._timeout())
                     replayed.append(step)
                 except KernelFailed as exc:
-                    self.report.problems.append(f"cell {step.index} failed when it was replayed: {exc}")
-                    self.kernel = Kernel(self.limits, sandboxed=self.sandboxed)
+                    self.report.problems.append(f"{step.label} failed when it was replayed: {exc}")
+                    self.kernel = Kernel(self.limits, sandboxed=self.sandboxed, env=self.env)
                     self.kernel.start()
                     for again in replayed:
                         self.kernel.request({"kind": "run", "source": again.source, "cell": again.index},
@@ -199,10 +204,10 @@ class Session:
             reply = self._kernel().request({"kind": "run", "source": step.source, "cell": step.index},
                                            timeout=self._timeout())
         except KernelFailed as exc:
-            self.report.problems.append(f"cell {step.index}: {exc}")
+            self.report.problems.append(f"{step.label}: {exc}")
             return [_error("CellFailed", f"this cell was stopped: {exc}. The cells after it were still graded.")]
         if not isinstance(reply, dict) or not all(isinstance(reply.get(k, ""), str) for k in ("stdout", "stderr")):
-            self.report.problems.append(f"cell {step.index}: a malformed reply from the kernel")
+            self.report.problems.append(f"{step.label}: a malformed reply from the kernel")
             return [_error("CellFailed", "this cell's output could not be read")]
         self.history.append(step)
         outputs = []
@@ -269,6 +274,7 @@ class Session:
         for key, value in (values.items() if isinstance(values, dict) else ()):
             if key in explorer.controls and explorer.controls[key].value != value:
                 explorer.controls[key].value = value
+        explorer._recorded = explorer.values()    # in a rerun notebook, code put it there
         return explorer
 
     def close(self) -> None:
@@ -347,9 +353,21 @@ class Session:
         return free | self._answer_names(tree)
 
 
-def grade(plan: list, *, limits: Limits = Limits(), sandboxed: bool = True, questions: dict | None = None) -> Report:
-    """Carry out a plan of Run, Teacher and Graded steps; return the report (the kernel is always stopped)."""
-    session = Session(limits, sandboxed=sandboxed, questions=questions)
+def grade(plan: list, *, limits: Limits = Limits(), sandboxed: bool = True, questions: dict | None = None,
+          student: str | None = None) -> Report:
+    """Carry out a plan of Run, Teacher and Graded steps; return the report (the kernel is always stopped).
+
+    ``student`` is whose variant is graded (nbgrader's student id); without it, the identity of this
+    process's environment is used, on both sides (see :mod:`scalinglab.grading.variants`).
+    """
+    from .variants import IDENTITY
+
+    identity = {v: os.environ[v] for v, _ in IDENTITY if os.environ.get(v)}
+    if student is not None:
+        identity = {IDENTITY[0][0]: student}
+    session = Session(limits, sandboxed=sandboxed, questions=questions, env=identity)
+    saved = {v: os.environ.pop(v, None) for v, _ in IDENTITY}
+    os.environ.update(identity)      # the teacher's side computes the same variant as the kernel
     try:
         for step in plan:
             if isinstance(step, Run):
@@ -359,6 +377,10 @@ def grade(plan: list, *, limits: Limits = Limits(), sandboxed: bool = True, ques
             else:
                 session.test(step)
     finally:
+        for variable, value in saved.items():
+            os.environ.pop(variable, None)
+            if value is not None:
+                os.environ[variable] = value
         session.close()
         try:
             import matplotlib.pyplot as plt

@@ -185,12 +185,12 @@ class SandboxedGrade(NbGraderPreprocessor):
             if _is_test(cell):
                 plan.append(Graded(cell.source, index, _meta(cell)["grade_id"], float(_meta(cell).get("points", 0))))
                 continue
-            plan.append(Run(cell.source, index))
+            plan.append(Run(cell.source, index, _meta(cell).get("grade_id") or f"cell {index} (added by the student)"))
             if _is_locked_code(cell):    # restored from the source by RestoreFromSource: the teacher's code
                 plan.append(Teacher(cell.source, index))
         limits = Limits(cell_timeout=self.timeout, submission_timeout=self.submission_timeout,
                         memory=int(self.memory_gb * (1 << 30)))
-        report = grade(plan, limits=limits, sandboxed=sandboxed, questions=questions)
+        report = grade(plan, limits=limits, sandboxed=sandboxed, questions=questions, student=nbg["student"])
         for index, outputs in report.outputs.items():
             nb.cells[index].outputs = [nbformat.from_dict(o) for o in outputs]
             nb.cells[index].execution_count = None

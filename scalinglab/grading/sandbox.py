@@ -79,7 +79,7 @@ def _system_binds() -> list[str]:
     return args
 
 
-def bwrap_command(argv: list[str], limits: Limits, *, keep_fds=(), user_namespace: bool = True) -> list[str]:
+def bwrap_command(argv: list[str], limits: Limits, *, user_namespace: bool = True, env: dict | None = None) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` sandboxed."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -88,13 +88,14 @@ def bwrap_command(argv: list[str], limits: Limits, *, keep_fds=(), user_namespac
            "--hostname", "sandbox", "--clearenv"]
     if user_namespace:
         cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    # the scratch areas first: binds below /tmp (a course or a clone there) are then mounted over them
+    cmd += ["--size", str(limits.scratch), "--tmpfs", "/tmp", "--dir", "/tmp/work", "--dir", "/tmp/home"]
     cmd += _system_binds()
     for path in bound_paths():
         cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-            "--size", str(limits.scratch), "--tmpfs", "/tmp",
-            "--dir", "/tmp/work", "--dir", "/tmp/home", "--chdir", "/tmp/work"]
-    for key, value in _environment().items():
+            "--chdir", "/tmp/work"]
+    for key, value in {**_environment(), **(env or {})}.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--", *argv]
 
@@ -194,8 +195,8 @@ def _read(path: Path) -> str:
 class Kernel:
     """One submission's process: run cells, read values, call functions; each with a deadline."""
 
-    def __init__(self, limits: Limits = Limits(), *, sandboxed: bool = True):
-        self.limits, self.sandboxed = limits, sandboxed
+    def __init__(self, limits: Limits = Limits(), *, sandboxed: bool = True, env: dict | None = None):
+        self.limits, self.sandboxed, self.env = limits, sandboxed, dict(env or {})
         self.process = None
         self.user_namespace = probe()[0] if sandboxed else False
         self.stderr_tail = b""
@@ -208,10 +209,13 @@ class Kernel:
         argv = [sys.executable, "-m", "scalinglab.grading.runner", str(to_kernel_r), str(from_kernel_w),
                 str(self.limits.memory), str(self.limits.scratch)]
         if self.sandboxed:
-            argv = bwrap_command(argv, self.limits, user_namespace=self.user_namespace)
+            argv = bwrap_command(argv, self.limits, user_namespace=self.user_namespace, env=self.env)
             env = None
         else:
-            env = {**os.environ, **_environment(), "HOME": os.environ.get("HOME", "/tmp")}
+            from .variants import IDENTITY
+
+            env = {k: v for k, v in os.environ.items() if k not in {name for name, _ in IDENTITY}}
+            env.update({**_environment(), "HOME": os.environ.get("HOME", "/tmp"), **self.env})
             env.pop("MPLCONFIGDIR", None)
         self.cgroup = ProcessLimit(self.limits.max_tasks, self.limits.memory + self.limits.scratch)
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -78,7 +78,7 @@ def _01_q3(loglog_fit):
 
 
 def _01_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "bc667adc438988c9", ["a", "b", "c", "d"], salt="01_power_laws/q4")
+    expect_choice("q4_choice", q4_choice, ["a", "b", "c", "d"])
 
 
 def _01_q5(q5_explorer):
@@ -117,7 +117,7 @@ QUESTIONS = {
                    "(mean X, mean Y), and R² compares the squared residuals with the spread of Y (sections 3 and 4)."),
     "q4": Question("q4", ("q4_choice",), _01_q4,
                    "Fit both data sets and compare each exponent with the law that made the data. R² measures only "
-                   "how straight the fitted points are on log-log axes (section 4)."),
+                   "how straight the fitted points are on log-log axes (section 4).", graded_only=True),
     "q5": Question("q5", ("q5_explorer",), _01_q5,
                    "On log-log axes the exponent is the slope and the coefficient sets the height (y at x = 1)."),
 }

@@ -89,7 +89,7 @@ def _02_q4(q4_max_params, q4_choice):
                          "and N unknown.",
                  too_high="Here D is given and N is the unknown of eq. 4.4; the largest N is where D equals "
                           "the right-hand side.")
-    expect_choice("q4_choice", q4_choice, "a491fcb028dbd28b", ["a", "b", "c", "d"], salt="02_kaplan_2020/q4")
+    expect_choice("q4_choice", q4_choice, ["a", "b", "c", "d"])
 
 
 def _02_q5(q5_explorer):
@@ -121,7 +121,7 @@ QUESTIONS = {
                    "(fit_power_law, or np.polyfit on the logs)."),
     "q4": Question("q4", ("q4_max_params", "q4_choice"), _02_q4,
                    "Eq. 4.4 is in section 3 of the lesson. For the choice, reread there what L(N, D) assumes "
-                   "about passes over the data, and the misconception about GPT-3's epochs."),
+                   "about passes over the data, and the misconception about GPT-3's epochs.", graded_only=True),
     "q5": Question("q5", ("q5_explorer",), _02_q5,
                    "The readout under the plot shows the penalty for finite data; the model size must stay at 10B."),
 }

@@ -1,4 +1,4 @@
-"""Public tests of exercise 03 (Chinchilla): solutions/03_chinchilla.ipynb."""
+"""Public tests of exercise 03 (Chinchilla): solutions/03_chinchilla.ipynb, with per-student variants."""
 
 from __future__ import annotations
 
@@ -6,64 +6,115 @@ import numpy as np
 
 from ...approaches import hoffmann_projections
 from ...chinchilla import chinchilla_fit, chinchilla_loss, compute_optimal
-from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number
+from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number, expect_recorded
 from ...powerlaw import fit_power_law
 
-# Hoffmann et al. 2022 (arXiv 2203.15556), Table 3: FLOPs and compute-optimal parameters (Approach 1).
-_TABLE3 = hoffmann_projections(1)
-TABLE3_FLOPS, TABLE3_PARAMS = _TABLE3.flops, _TABLE3.n_params
+FITS = ("hoffmann2022", "besiroglu2024")      # the printed constants and Besiroglu et al.'s refit
+
+
+def _round(x: float, digits: int) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def make_variant(rng) -> dict:
+    """One student's inputs: a run, two budgets, a projection table with two rows left out, an IsoFLOP budget."""
+    n_params = _round(10 ** rng.uniform(9.0, 11.7), 2)                              # 1B to 500B parameters
+    tokens_per_param = 10 ** rng.uniform(np.log10(5), np.log10(300))                # undertrained to overtrained
+    return {
+        "fit": FITS[int(rng.integers(len(FITS)))],
+        "n_params": n_params,                                                        # parameters
+        "n_tokens": _round(n_params * tokens_per_param, 2),                           # tokens
+        "q2_budgets": (_round(10 ** rng.uniform(19, 22), 2), _round(10 ** rng.uniform(23, 26), 2)),   # FLOPs
+        "q3_approach": int(rng.integers(1, 4)),                                      # Table 3 (1) or Table A3 (2, 3)
+        "q3_rows": tuple(int(i) for i in np.sort(rng.choice(9, size=7, replace=False))),
+        "q5_flops": _round(10 ** rng.uniform(20, 24.5), 2),                           # FLOPs
+    }
+
+
+def q3_table(V):
+    """The rows of question 3: (FLOPs, compute-optimal parameters) of the student's projection."""
+    table = hoffmann_projections(V["q3_approach"])
+    rows = list(V["q3_rows"])
+    return table.flops[rows], table.n_params[rows]
 
 
 # --- 03 Chinchilla --------------------------------------------------------------------------------
 
-def _03_q1(q1_loss):
-    expect_close("q1_loss", q1_loss, chinchilla_loss(280e9, 300e9), "nats/token", rel=1e-4,
-                 too_low="Is the irreducible loss E included, and are these the constants as printed?",
-                 too_high="Check the sizes (280B parameters, 300B tokens) and the fit: the printed constants.")
+def _03_q1(V, q1_loss):
+    target = chinchilla_loss(V["n_params"], V["n_tokens"], fit=V["fit"])
+    x = expect_number("q1_loss", q1_loss, "nats/token")
+    other = next(f for f in FITS if f != V["fit"])
+    if abs(x / chinchilla_loss(V["n_params"], V["n_tokens"], fit=other) - 1) < 1e-4:
+        raise WrongAnswer(f"that is the loss with the {other} constants; your variant asks for V['fit'].")
+    if abs(x / chinchilla_loss(V["n_tokens"], V["n_params"], fit=V["fit"]) - 1) < 1e-4:
+        raise WrongAnswer("parameters and tokens are swapped: chinchilla_loss takes (n_params, n_tokens).")
+    expect_close("q1_loss", x, target, "nats/token", rel=1e-5,
+                 too_low="Is the irreducible loss E included?",
+                 too_high="Check the fit (V['fit']) and the sizes: rounded values shift the loss.")
 
 
-def _03_q2(optimal_params):
+def _03_q2(V, optimal_params):
     if not callable(optimal_params):
         raise WrongAnswer("optimal_params should be a function of (flops, E, A, B, alpha, beta).")
-    for name, flops in (("hoffmann2022", 5.76e23), ("besiroglu2024", 1e21)):   # two fits, two budgets
+    for name, flops in zip(FITS, V["q2_budgets"]):   # both fits, the student's two budgets
         f = chinchilla_fit(name)
         label = f"optimal_params({flops:g}, ...) with the {name} constants"
         got = expect_number(label, optimal_params(flops, f.E, f.A, f.B, f.alpha, f.beta), "parameters")
-        expect_close(label, got, compute_optimal(flops, fit=f).n_params, "parameters", rel=0.01)
+        want = compute_optimal(flops, fit=f).n_params
+        if abs(got / want - 1) > 0.01 and abs(got / compute_optimal(6 * flops, fit=f).n_params - 1) < 0.01:
+            raise WrongAnswer(f"{label} is too high: where does the budget C = 6ND enter the closed form?")
+        expect_close(label, got, want, "parameters", rel=1e-6)
 
 
-def _03_q3(q3_exponent):
-    expect_close("q3_exponent", q3_exponent, fit_power_law(TABLE3_FLOPS, TABLE3_PARAMS).exponent, "", rel=0.01,
-                 too_high="Did you fit parameters against FLOPs (not tokens, not the other way round)?",
-                 too_low="Did you fit parameters against FLOPs (not tokens, not the other way round)?")
+def _03_q3(V, q3_exponent):
+    flops, params = q3_table(V)
+    target = fit_power_law(flops, params).exponent
+    x = expect_number("q3_exponent", q3_exponent, "")
+    if abs(x / fit_power_law(params, flops).exponent - 1) < 1e-3:
+        raise WrongAnswer("that is the slope of FLOPs against parameters: fit parameters (y) against FLOPs (x).")
+    full = hoffmann_projections(V["q3_approach"])
+    if abs(x - fit_power_law(full.flops, full.n_params).exponent) < 1e-6:
+        raise WrongAnswer("that fits every row of the table: use only the rows V['q3_rows'] keeps.")
+    expect_close("q3_exponent", x, target, "", rel=1e-5,
+                 too_low="Did you fit parameters against FLOPs, on log-log axes?",
+                 too_high="Did you fit parameters against FLOPs, on log-log axes?")
 
 
 def _03_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "406c7384af7eb4c7", ["a", "b", "c", "d"], salt="03_chinchilla/q4")
+    expect_choice("q4_choice", q4_choice, ["a", "b", "c", "d"])
 
 
-def _03_q5(q5_explorer):
+def _03_q5(V, q5_prediction, q5_explorer):
+    optimum = compute_optimal(V["q5_flops"], fit=V["fit"]).n_params
+    x = expect_number("q5_prediction", q5_prediction, "parameters")
+    if abs(x / optimum - 1) > 1e-4:
+        side = "low" if x < optimum else "high"
+        raise WrongAnswer(f"q5_prediction is too {side}: predict with compute_optimal, for your budget and fit.")
     if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "optimal_n_params"):
         raise WrongAnswer("q5_explorer should be the IsoFlopExplorer created in the cell above.")
     if q5_explorer.untouched:
         raise NotAnswered("move the model-size slider, then record it with q5_explorer.set(...)")
+    expect_recorded("q5_explorer", q5_explorer)
     v = q5_explorer.result
-    if abs(np.log10(v.flops / 1e22)) > 0.01 or v.fit != "besiroglu2024":
-        raise WrongAnswer("Leave the compute at 1e22 FLOPs and the fit at besiroglu2024; move only the model size.")
-    if abs(np.log(v.n_params / v.optimal_n_params)) > np.log(1.05):
-        side = "left" if v.n_params > v.optimal_n_params else "right"
+    if abs(np.log10(v.flops / V["q5_flops"])) > 0.01 or v.fit != V["fit"]:
+        raise WrongAnswer("Leave the compute and the fit where the explorer starts; move only the model size.")
+    if abs(np.log(v.n_params / optimum)) > np.log(1.05):
+        side = "left" if v.n_params > optimum else "right"
         raise WrongAnswer(f"The marker is not at the bottom of the curve yet: move it to the {side}.")
 
 
 EXERCISE = "03_chinchilla"
 QUESTIONS = {
-    "q1": Question("q1", ("q1_loss",), _03_q1, "L = E + A/N^alpha + B/D^beta; the library computes it."),
+    "q1": Question("q1", ("q1_loss",), _03_q1, "L = E + A/N^alpha + B/D^beta; the library computes it.",
+                   variant=True),
     "q2": Question("q2", ("optimal_params",), _03_q2,
-                   "Substitute D = C/(6N), set dL/dN = 0 and solve for N; compare with section 3 of the lesson."),
+                   "Substitute D = C/(6N), set dL/dN = 0 and solve for N; compare with section 3 of the lesson.",
+                   variant=True),
     "q3": Question("q3", ("q3_exponent",), _03_q3,
-                   "On log-log axes a power law is a straight line; fit_power_law returns its slope."),
+                   "On log-log axes a power law is a straight line; fit_power_law returns its slope.", variant=True),
     "q4": Question("q4", ("q4_choice",), _03_q4,
-                   "Compare the loss gap between the two models with what each costs to serve (2N per token)."),
-    "q5": Question("q5", ("q5_explorer",), _03_q5,
-                   "The optimum is the lowest point of the blue curve (the green star)."),
+                   "Compare the loss gap between the two models with what each costs to serve (2N per token).",
+                   graded_only=True),
+    "q5": Question("q5", ("q5_prediction", "q5_explorer"), _03_q5,
+                   "The optimum is the lowest point of the blue curve (the green star).", variant=True),
 }

@@ -77,7 +77,7 @@ def _05_q3(q3_factor, q3_choice):
                          "every one of the recipe's assumptions that is wrong for LLaMA-65B.",
                  too_high="Keep the FLOPs the same in both estimates, and compute the MFU per GPU from "
                           "380 tokens/s and the dense BF16 peak.")
-    expect_choice("q3_choice", q3_choice, "e2b324a1eb832a09", ["a", "b", "c", "d"], salt="05_flops_to_days/q3")
+    expect_choice("q3_choice", q3_choice, ["a", "b", "c", "d"])
 
 
 def _05_q4(q4_effective_mfu):
@@ -129,7 +129,7 @@ QUESTIONS = {
                    "t = C / (n · P · MFU) seconds (lesson 05, section 1), and a day has 86,400 seconds."),
     "q3": Question("q3", ("q3_factor", "q3_choice"), _05_q3,
                    "Go through the three assumptions of section 4 one by one: which of them are wrong for a "
-                   "dense model, and by how much?"),
+                   "dense model, and by how much?", graded_only=True),
     "q4": Question("q4", ("q4_effective_mfu",), _05_q4,
                    "Device-hours = C / (P · MFU · 3600): solve it for MFU. The figure shows roughly where "
                    "the answer lies."),

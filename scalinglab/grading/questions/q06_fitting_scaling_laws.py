@@ -58,7 +58,7 @@ def _06_q3(q3_ratio):
 
 
 def _06_q4(q4_choice):
-    expect_choice("q4_choice", q4_choice, "fcabd5c3ac86c87b", ["a", "b", "c", "d"], salt="06_fitting_scaling_laws/q4")
+    expect_choice("q4_choice", q4_choice, ["a", "b", "c", "d"])
 
 
 @lru_cache(maxsize=16)
@@ -107,7 +107,7 @@ QUESTIONS = {
     "q3": Question("q3", ("q3_ratio",), _06_q3,
                    "Build a ChinchillaFit from the rounded constants and pass it to compute_optimal as fit."),
     "q4": Question("q4", ("q4_choice",), _06_q4,
-                   "What does resampling the runs you have vary, and what does it keep fixed?"),
+                   "What does resampling the runs you have vary, and what does it keep fixed?", graded_only=True),
     "q5": Question("q5", ("q5_explorer",), _06_q5,
                    "Read a = β/(α+β) and its truth in the explorer's readout after each step."),
 }

@@ -92,7 +92,7 @@ def _07_q4(q4_corr, q4_choice):
     expect_close("q4_corr", corr, target, "", rel=0.02,
                  too_low="Use the columns E (0) and beta (4) of fit.samples, from 200 resamples with seed 0.",
                  too_high="Use the columns E (0) and beta (4) of fit.samples, from 200 resamples with seed 0.")
-    expect_choice("q4_choice", q4_choice, "b466bbb08b365b5a", ["a", "b", "c", "d"], salt="07_your_own_scaling_law/q4")
+    expect_choice("q4_choice", q4_choice, ["a", "b", "c", "d"])
 
 
 def _07_q5(q5_explorer, q5_tokens_per_param):
@@ -122,7 +122,7 @@ QUESTIONS = {
                    "compute_optimal(C, fit=...) the allocation (lesson 07, sections 4 and 6)."),
     "q4": Question("q4", ("q4_corr", "q4_choice"), _07_q4,
                    "fit_chinchilla(..., n_boot=200, seed=0) keeps its resamples in .samples, one row "
-                   "(E, A, B, alpha, beta) each; np.corrcoef gives the correlation (lesson 07, section 6)."),
+                   "(E, A, B, alpha, beta) each; np.corrcoef gives the correlation (lesson 07, section 6).", graded_only=True),
     "q5": Question("q5", ("q5_explorer", "q5_tokens_per_param"), _07_q5,
                    "The explorer's table shows the optimal tokens per parameter at 1e11 and 1e12 FLOPs for the "
                    "exponent chosen; try all three."),
