@@ -146,6 +146,24 @@ def expect_close(name: str, value, target: float, unit: str, rel: float = 0.02, 
     raise WrongAnswer(f"{name} is too high. {too_high}".strip())
 
 
+def expect_exact(name: str, value, target: float, unit: str, rel: float = 1e-9, too_low: str = "",
+                 too_high: str = "") -> None:
+    """WrongAnswer unless ``value`` is ``target`` to ``rel`` (what the hidden tests require too).
+
+    Within 0.5% but not exact, it says the value was rounded (keep full precision); otherwise only
+    whether it is too low or too high, never by how much.
+    """
+    x = expect_number(name, value, unit)
+    if abs(x - target) <= rel * abs(target):
+        return
+    if abs(x - target) <= 5e-3 * abs(target):
+        raise WrongAnswer(f"{name} is close but not exact: it looks rounded, or computed from rounded values. "
+                          "Keep full precision: compute it from V and the library, and do not type numbers in.")
+    if x < target:
+        raise WrongAnswer(f"{name} is too low. {too_low}".strip())
+    raise WrongAnswer(f"{name} is too high. {too_high}".strip())
+
+
 def expect_choice(name: str, value, options) -> None:
     """WrongAnswer unless ``value`` is one of ``options``. Which one is right, only the grader knows."""
     if not isinstance(value, str) or value.strip().lower() not in {o.lower() for o in options}:

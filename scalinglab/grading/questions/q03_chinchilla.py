@@ -6,7 +6,8 @@ import numpy as np
 
 from ...approaches import hoffmann_projections
 from ...chinchilla import chinchilla_fit, chinchilla_loss, compute_optimal
-from ..checks import NotAnswered, Question, WrongAnswer, expect_choice, expect_close, expect_number, expect_recorded
+from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
+                      expect_recorded)
 from ...powerlaw import fit_power_law
 
 FITS = ("hoffmann2022", "besiroglu2024")      # the printed constants and Besiroglu et al.'s refit
@@ -48,7 +49,7 @@ def _03_q1(V, q1_loss):
         raise WrongAnswer(f"that is the loss with the {other} constants; your variant asks for V['fit'].")
     if abs(x / chinchilla_loss(V["n_tokens"], V["n_params"], fit=V["fit"]) - 1) < 1e-4:
         raise WrongAnswer("parameters and tokens are swapped: chinchilla_loss takes (n_params, n_tokens).")
-    expect_close("q1_loss", x, target, "nats/token", rel=1e-5,
+    expect_exact("q1_loss", x, target, "nats/token",
                  too_low="Is the irreducible loss E included?",
                  too_high="Check the fit (V['fit']) and the sizes: rounded values shift the loss.")
 
@@ -63,7 +64,7 @@ def _03_q2(V, optimal_params):
         want = compute_optimal(flops, fit=f).n_params
         if abs(got / want - 1) > 0.01 and abs(got / compute_optimal(6 * flops, fit=f).n_params - 1) < 0.01:
             raise WrongAnswer(f"{label} is too high: where does the budget C = 6ND enter the closed form?")
-        expect_close(label, got, want, "parameters", rel=1e-6)
+        expect_exact(label, got, want, "parameters", rel=1e-6)
 
 
 def _03_q3(V, q3_exponent):
@@ -75,7 +76,7 @@ def _03_q3(V, q3_exponent):
     full = hoffmann_projections(V["q3_approach"])
     if abs(x - fit_power_law(full.flops, full.n_params).exponent) < 1e-6:
         raise WrongAnswer("that fits every row of the table: use only the rows V['q3_rows'] keeps.")
-    expect_close("q3_exponent", x, target, "", rel=1e-5,
+    expect_exact("q3_exponent", x, target, "",
                  too_low="Did you fit parameters against FLOPs, on log-log axes?",
                  too_high="Did you fit parameters against FLOPs, on log-log axes?")
 
@@ -87,9 +88,9 @@ def _03_q4(q4_choice):
 def _03_q5(V, q5_prediction, q5_explorer):
     optimum = compute_optimal(V["q5_flops"], fit=V["fit"]).n_params
     x = expect_number("q5_prediction", q5_prediction, "parameters")
-    if abs(x / optimum - 1) > 1e-4:
-        side = "low" if x < optimum else "high"
-        raise WrongAnswer(f"q5_prediction is too {side}: predict with compute_optimal, for your budget and fit.")
+    expect_exact("q5_prediction", x, optimum, "parameters", rel=1e-6,
+                 too_low="Predict with compute_optimal, for your budget and fit.",
+                 too_high="Predict with compute_optimal, for your budget and fit.")
     if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "optimal_n_params"):
         raise WrongAnswer("q5_explorer should be the IsoFlopExplorer created in the cell above.")
     if q5_explorer.untouched:
