@@ -192,6 +192,10 @@ def test_an_explorer_answer_counts_only_as_its_set_line_records_it():
 
 # --- scalinglab grade is robust ---------------------------------------------------------------------
 
+Q1_RIGHT = 'q1_loss = chinchilla_loss(V["n_params"], V["n_tokens"], fit=V["fit"])'
+Q3_RIGHT = "q3_exponent = fit_power_law(q3_flops, q3_params).exponent"
+
+
 def _exercise_with(released, tmp_path, name="03_chinchilla.ipynb", **sources):
     nb = nbformat.read(released / "03_chinchilla.ipynb", as_version=4)
     for cell in nb.cells:
@@ -204,7 +208,7 @@ def _exercise_with(released, tmp_path, name="03_chinchilla.ipynb", **sources):
 
 
 def test_grade_cli_uses_the_exercises_own_points_not_the_files_metadata(tmp_path, released):
-    path, nb = _exercise_with(released, tmp_path, q1_answer="q1_loss = chinchilla_loss(280e9, 300e9)")
+    path, nb = _exercise_with(released, tmp_path, q1_answer=Q1_RIGHT)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade"):
             cell.metadata["nbgrader"]["points"] = 52
@@ -222,7 +226,7 @@ def test_grade_cli_is_not_fooled_by_a_redefined_check(tmp_path, released):
 
 def test_grade_cli_kills_a_sigint_proof_loop_and_grades_the_rest(tmp_path, released):
     loop = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
-    path, _ = _exercise_with(released, tmp_path, q1_answer=loop, q3_answer="q3_exponent = fit_power_law(table3_flops, table3_params).exponent")
+    path, _ = _exercise_with(released, tmp_path, q1_answer=loop, q3_answer=Q3_RIGHT)
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "scalinglab.grading.cli", "grade", str(path), "--timeout", "3"],
                           capture_output=True, text=True, timeout=120)

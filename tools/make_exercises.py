@@ -38,6 +38,15 @@ def keep_answers(existing: Path) -> Path:
     return target
 
 
+def committed_as_is(path: Path) -> bool:
+    """True when git knows ``path`` and it is unchanged since the last commit: nobody answered in it."""
+    import subprocess
+
+    done = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)], cwd=ROOT, capture_output=True)
+    known = subprocess.run(["git", "ls-files", "--error-unmatch", str(path)], cwd=ROOT, capture_output=True)
+    return done.returncode == 0 and known.returncode == 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="exercise names such as 03_chinchilla (default: all)")
@@ -69,7 +78,7 @@ def main(argv=None) -> int:
                 continue
             if state == "same":
                 continue
-            if target.exists() and (state == "answered" or answers_written(target, released)):
+            if target.exists() and not committed_as_is(target) and (state == "answered" or answers_written(target, released)):
                 kept = keep_answers(target)
                 print(f"your answers in {target.relative_to(ROOT)} were copied to {kept.relative_to(ROOT)}")
             target.parent.mkdir(exist_ok=True)

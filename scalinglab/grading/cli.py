@@ -85,12 +85,15 @@ def _exercise(path: Path, cells: list[dict], exercises: dict) -> str:
 
 def plan_for(path: Path) -> tuple[str, list]:
     """The exercise a notebook answers, and its grading plan: its cells run, the exercise's tests judged here."""
-    from .questions import EXERCISES
+    from .questions import EXERCISES, VARIANTS
 
     cells = _cells(path)
     exercise = _exercise(path, cells, EXERCISES)
     questions = EXERCISES[exercise]
-    plan = [Teacher(f"from scalinglab.grading import checker\ncheck = checker({exercise!r})", -1)]
+    setup = f"from scalinglab.grading import checker, variant\ncheck = checker({exercise!r})"
+    if exercise in VARIANTS:   # graded against the variant of this identity, as the notebook computes it
+        setup += f"\nV = variant({exercise!r})"
+    plan = [Teacher(setup, -1)]
     placed = set()
     for index, cell in enumerate(cells):
         if cell["cell_type"] != "code":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...approaches import hoffmann_projections
-from ...chinchilla import chinchilla_fit, chinchilla_loss, compute_optimal
+from ...chinchilla import CHINCHILLA_FITS, chinchilla_fit, chinchilla_loss, compute_optimal
 from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
                       expect_recorded)
 from ...powerlaw import fit_power_law
@@ -21,13 +21,26 @@ def make_variant(rng) -> dict:
     """One student's inputs: a run, two budgets, a projection table with two rows left out, an IsoFLOP budget."""
     n_params = _round(10 ** rng.uniform(9.0, 11.7), 2)                              # 1B to 500B parameters
     tokens_per_param = 10 ** rng.uniform(np.log10(5), np.log10(300))                # undertrained to overtrained
+    # Approach 3's projections (Table A3) bend, so each choice of rows has its own exponent; those of
+    # Approaches 1 and 2 lie on one power law, whose exponent lesson 03 prints
+    approach = 3
+    table = hoffmann_projections(approach)
+    printed = [fit_power_law(t.flops, t.n_params).exponent for t in map(hoffmann_projections, (1, 2, 3))]
+    printed += [chinchilla_fit(name).a for name in CHINCHILLA_FITS]     # the lessons print every fit's a too
+    for _ in range(1000):   # rows whose exponent is not one the lesson prints (about every other draw)
+        rows = tuple(int(i) for i in np.sort(rng.choice(9, size=int(rng.integers(5, 8)), replace=False)))
+        exponent = fit_power_law(table.flops[list(rows)], table.n_params[list(rows)]).exponent
+        if min(abs(exponent - e) for e in printed) > 0.002:
+            break
+    else:  # pragma: no cover - about 2^-1000
+        raise RuntimeError("no fresh rows for question 3")
     return {
         "fit": FITS[int(rng.integers(len(FITS)))],
         "n_params": n_params,                                                        # parameters
         "n_tokens": _round(n_params * tokens_per_param, 2),                           # tokens
         "q2_budgets": (_round(10 ** rng.uniform(19, 22), 2), _round(10 ** rng.uniform(23, 26), 2)),   # FLOPs
-        "q3_approach": int(rng.integers(1, 4)),                                      # Table 3 (1) or Table A3 (2, 3)
-        "q3_rows": tuple(int(i) for i in np.sort(rng.choice(9, size=7, replace=False))),
+        "q3_approach": approach,
+        "q3_rows": rows,
         "q5_flops": _round(10 ** rng.uniform(20, 24.5), 2),                           # FLOPs
     }
 
