@@ -93,6 +93,13 @@ SIGINT_PROOF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhi
 def hostile_class(release, course):
     """student -> (notebook text, the points it deserves). ``course`` is the course root the attacks aim at."""
     a = "03_chinchilla"
+    from scalinglab import chinchilla_loss, fit_power_law
+    from scalinglab.approaches import hoffmann_projections
+    from scalinglab.grading.variants import variant
+    V = variant(a, "alice")
+    _alice_q1 = chinchilla_loss(V["n_params"], V["n_tokens"], fit=V["fit"])
+    _t = hoffmann_projections(V["q3_approach"])
+    _alice_q3 = fit_power_law(_t.flops[list(V["q3_rows"])], _t.n_params[list(V["q3_rows"])]).exponent
     snoop = f"""
 import glob, os, json
 found = []
@@ -158,6 +165,9 @@ for fd in range(3, 64):
         "oscar": (submission(release, a, answered=ALL, override={"q2_answer": forge}), 8.0),
         "peggy": (submission(release, a, answered=ALL, override={
             "q4_answer": "q4_choice = 'x' * 1_000_000"}), 8.0),
+        # alice's numbers, pasted: wrong for mallet's own variant
+        "mallet": (submission(release, a, override={"q1_answer": f"q1_loss = {_alice_q1!r}",
+                                                  "q3_answer": f"q3_exponent = {_alice_q3!r}"}), 0.0),
     }
     return subs
 

@@ -162,6 +162,13 @@ class Notebook:
             time.sleep(0.2)
         raise TimeoutError(f"cell {index} did not finish")
 
+    def set_source(self, index: int, text: str) -> None:
+        """Replace a cell's text, as typing or pasting into it would."""
+        self.page.evaluate("""([index, text]) => {
+            const nb = window.jupyterapp.shell.currentWidget.content;
+            nb.widgets[index].model.sharedModel.setSource(text);
+        }""", [index, text])
+
     def errors(self) -> list:
         found = []
         for cell in self.cells():
