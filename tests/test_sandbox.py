@@ -145,8 +145,8 @@ def test_printed_output_is_truncated(kernel):
 # --- the engine -----------------------------------------------------------------------------------
 
 def _plan(*answers):
-    setup = "from scalinglab import chinchilla_fit, compute_optimal\nfrom scalinglab.grading import checker\n" \
-            "check = checker('03_chinchilla')"
+    setup = "from scalinglab import chinchilla_fit, compute_optimal\nfrom scalinglab.grading import checker, variant\n" \
+            "check = checker('03_chinchilla')\nV = variant('03_chinchilla')"
     return [Run(setup, 0), Teacher(setup, 0), *answers]
 
 
@@ -222,7 +222,7 @@ def test_many_explorers_in_an_answer_do_not_cost_the_grader():
 def test_a_learners_exception_does_not_echo_the_graders_hidden_inputs():
     _sandbox_or_skip()
     leaky = ("def optimal_params(flops, E, A, B, alpha, beta):\n"
-             "    if flops in (5.76e23, 1e21):\n"
+             "    if flops in V['q2_budgets']:                  # right on the public check's inputs only\n"
              "        G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))\n"
              "        return G * (flops / 6) ** (beta / (alpha + beta))\n"
              "    raise ValueError('HIDDEN INPUTS: %r' % (flops,))")
