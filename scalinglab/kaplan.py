@@ -140,12 +140,13 @@ def kaplan_compute_optimal(compute_pf_days):
 
 
 def kaplan_overfit_penalty(n_params, n_tokens):
-    """Relative loss from finite data: delta L = L(N, D) / L(N, infinite D) - 1 (eq. 4.2).
+    """Relative loss from finite data: delta L = L(N, D) / L(N, infinite D) - 1.
 
-    Uses the combined law (eq. 1.5, Table 2 constants); its D -> infinity
+    delta L is defined in eq. 4.2; this evaluates its closed form, eq. 4.3,
+    from the combined law (eq. 1.5, Table 2 constants), whose D -> infinity
     limit is (N_c / N)**alpha_N. Dimensionless (0.02 is 2%). ``n_params``
     counts non-embedding parameters, ``n_tokens`` tokens; both broadcast.
-    Source: Kaplan et al. 2020, arXiv 2001.08361, section 4.2.
+    Source: Kaplan et al. 2020, arXiv 2001.08361, section 4.2, eqs. 4.2-4.3.
 
     With the data of eq. 4.4 the penalty stays near 2%, about the
     seed-to-seed noise of a run:
