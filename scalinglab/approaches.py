@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_positive, unknown_name
+from ._checks import ScalingLabError, as_number, as_positive, unknown_name
 from ._tables import number, read_table
 from .chinchilla import Allocation
 from .powerlaw import PowerLawFit, fit_power_law
@@ -106,8 +106,10 @@ def hoffmann_projections(approach=1) -> Projection:
     >>> float(hoffmann_projections(3).n_tokens[-1]) / 1e12    # 10T parameters: 1425.5T tokens
     1425.5
     """
-    if approach not in (1, 2, 3):
+    if isinstance(approach, (bool, np.bool_)) or not isinstance(approach, (int, np.integer, float, np.floating)) \
+            or approach not in (1, 2, 3):
         raise ScalingLabError(f"approach must be 1, 2 or 3 (Hoffmann et al. 2022); got {approach!r}")
+    approach = int(approach)
     filename = "hoffmann2022_table3.csv" if approach == 1 else "hoffmann2022_table_a3.csv"
     rows = [r for r in read_table(filename) if approach == 1 or r["approach"] == str(approach)]
     N, C, D = (np.array([number(r, column, filename) for r in rows]) for column in ("n_params", "flops", "n_tokens"))
@@ -135,6 +137,7 @@ def check_runs(n_params, n_tokens, loss, flops=None, *, min_runs=1, purpose=""):
 
 def _budgets(flops, rtol=0.05):
     """Group runs into FLOP budgets: sorted FLOPs within a factor 1 + rtol of a group's smallest."""
+    rtol = as_number("rtol", rtol, "a relative tolerance in [0, 1], such as 0.05", lambda x: 0 <= x <= 1)
     order = np.argsort(flops, kind="stable")
     groups, start = [], 0
     for i in range(1, order.size + 1):

@@ -142,12 +142,13 @@ def chinchilla_loss(n_params, n_tokens, fit="hoffmann2022"):
     N = as_positive("n_params", n_params, "parameters")
     D = as_positive("n_tokens", n_tokens, "tokens")
     try:
-        loss = f.E + f.A / np.power(N, f.alpha) + f.B / np.power(D, f.beta)  # nats/token
+        with np.errstate(over="ignore", divide="ignore"):
+            loss = f.E + f.A / np.power(N, f.alpha) + f.B / np.power(D, f.beta)  # nats/token
     except ValueError as exc:
         raise ScalingLabError(
             f"n_params and n_tokens must broadcast together; got shapes {np.shape(N)} and {np.shape(D)}"
         ) from exc
-    return scalar_or_array(loss)
+    return scalar_or_array(loss, "chinchilla_loss", n_params=N, n_tokens=D)
 
 
 class Allocation(NamedTuple):
@@ -192,9 +193,11 @@ def compute_optimal(flops, fit="hoffmann2022") -> Allocation:
     """
     f = chinchilla_fit(fit)
     C = as_positive("flops", flops, "FLOPs")
-    N = f.G * np.power(C / 6.0, f.a)      # parameters
-    D = (C / 6.0) / N                     # tokens, so that 6ND = C exactly
-    return Allocation(scalar_or_array(N), scalar_or_array(D))
+    with np.errstate(all="ignore"):
+        N = f.G * np.power(C / 6.0, f.a)      # parameters
+        D = (C / 6.0) / N                     # tokens, so that 6ND = C exactly
+    return Allocation(scalar_or_array(N, "the optimal n_params", flops=C),
+                      scalar_or_array(D, "the optimal n_tokens", flops=C))
 
 
 def compute_optimal_by_ratio(flops, tokens_per_param=TOKENS_PER_PARAM) -> Allocation:
@@ -210,8 +213,11 @@ def compute_optimal_by_ratio(flops, tokens_per_param=TOKENS_PER_PARAM) -> Alloca
     """
     C = as_positive("flops", flops, "FLOPs")
     r = as_positive("tokens_per_param", tokens_per_param, "tokens per parameter")
-    N = np.sqrt(C / (6.0 * r))
-    return Allocation(scalar_or_array(N), scalar_or_array(r * N))
+    with np.errstate(all="ignore"):
+        N = np.sqrt(C / (6.0 * r))
+        D = r * N
+    return Allocation(scalar_or_array(N, "n_params", flops=C, tokens_per_param=r),
+                      scalar_or_array(D, "n_tokens", flops=C, tokens_per_param=r))
 
 
 def chinchilla_tokens(n_params, tokens_per_param=TOKENS_PER_PARAM):
@@ -222,7 +228,9 @@ def chinchilla_tokens(n_params, tokens_per_param=TOKENS_PER_PARAM):
     """
     N = as_positive("n_params", n_params, "parameters")
     r = as_positive("tokens_per_param", tokens_per_param, "tokens per parameter")
-    return scalar_or_array(r * N)
+    with np.errstate(over="ignore"):
+        D = r * N
+    return scalar_or_array(D, "chinchilla_tokens", n_params=N, tokens_per_param=r)
 
 
 class IsoFlopCurve(NamedTuple):
@@ -255,5 +263,7 @@ def isoflop_curve(flops, n_params, fit="hoffmann2022") -> IsoFlopCurve:
     if np.ndim(C) != 0:
         raise ScalingLabError(f"flops must be a single budget in FLOPs; got an array of shape {np.shape(C)}")
     N = np.atleast_1d(as_positive("n_params", n_params, "parameters"))
-    D = C / (6.0 * N)
+    with np.errstate(all="ignore"):
+        D = scalar_or_array(C / (6.0 * N), "n_tokens = flops / (6 n_params)", flops=C, n_params=N)
+    D = np.atleast_1d(D)
     return IsoFlopCurve(N, D, np.atleast_1d(chinchilla_loss(N, D, fit=fit)))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_count
+from ._checks import ScalingLabError, as_count, as_number, as_progress, as_seed
 from ._progress import reporter
 from .approaches import (  # noqa: F401  (re-exported, so that all fitting is found here)
     ComputeOptimalFit, Projection, Runs, check_runs, fit_approach1, fit_approach2, hoffmann_projections, load_runs,
@@ -35,6 +35,8 @@ from .chinchilla import ChinchillaFit
 #: Huber threshold of Hoffmann et al. 2022, Appendix D.2.
 HUBER_DELTA = 1e-3
 PARAMETERS = ("E", "A", "B", "alpha", "beta")
+_MAX_ITER = 100_000    # optimiser steps per start: the default is 200
+_MAX_BOOT = 100_000    # bootstrap resamples: the lessons use 200 to 1,000
 _BLOCK = 256           # starts evaluated together: their arrays stay in the CPU cache
 
 
@@ -160,29 +162,31 @@ def _minimise(u, data, *, delta, W=None, max_iter=200, ftol=1e-11):
     nu = np.full(len(u), 1e-3)
     converged, iterations = np.zeros(len(u), bool), np.zeros(len(u), int)
     active = np.isfinite(f)
-    for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        Hi, gi, fi = H[idx], g[idx], f[idx]
-        step, ok = _damped_solve(Hi, gi, nu[idx])
-        step *= np.minimum(1.0, 10.0 / np.maximum(np.abs(step).max(1), 1e-300))[:, None]   # trust region
-        predicted = -(step * gi).sum(1) - 0.5 * np.einsum("si,sij,sj->s", step, Hi, step)
-        ok &= predicted > 0
-        ft, gt, Ht = _evaluate(u[idx] + step, data, None if W is None else W[idx], newton[idx], delta)
-        gain = fi - ft
-        better = ok & (gain > 0)                         # NaN and inf compare False
-        rho = np.where(better, gain, 0.0) / np.where(predicted > 0, predicted, np.inf)
-        moved = idx[better]
-        u[moved] += step[better]
-        f[moved], g[moved], H[moved] = ft[better], gt[better], Ht[better]
-        newton[moved] |= (delta is not None) & (gain[better] < 1e-4 * fi[better])
-        nu[idx] = np.maximum(nu[idx] * np.where(rho > 0.5, 0.1, np.where(rho < 0.25, 4.0, 1.0)), 1e-12)
-        nu[idx[~ok]] = np.maximum(nu[idx[~ok]], 1e-3)     # an indefinite Hessian needs a real shift
-        iterations[idx] += 1
-        done = (better & (gain <= ftol * fi)) | (ok & (predicted <= ftol * fi)) | (nu[idx] > 1e10)
-        converged[idx[done]] = True
-        active[idx[done]] = False
+    # a diverging trial step overflows (inf or NaN objective): it is rejected, never used, so say nothing
+    with np.errstate(all="ignore"):
+        for _ in range(max_iter):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            Hi, gi, fi = H[idx], g[idx], f[idx]
+            step, ok = _damped_solve(Hi, gi, nu[idx])
+            step *= np.minimum(1.0, 10.0 / np.maximum(np.abs(step).max(1), 1e-300))[:, None]   # trust region
+            predicted = -(step * gi).sum(1) - 0.5 * np.einsum("si,sij,sj->s", step, Hi, step)
+            ok &= predicted > 0
+            ft, gt, Ht = _evaluate(u[idx] + step, data, None if W is None else W[idx], newton[idx], delta)
+            gain = fi - ft
+            better = ok & (gain > 0)                         # NaN and inf compare False
+            rho = np.where(better, gain, 0.0) / np.where(predicted > 0, predicted, np.inf)
+            moved = idx[better]
+            u[moved] += step[better]
+            f[moved], g[moved], H[moved] = ft[better], gt[better], Ht[better]
+            newton[moved] |= (delta is not None) & (gain[better] < 1e-4 * fi[better])
+            nu[idx] = np.maximum(nu[idx] * np.where(rho > 0.5, 0.1, np.where(rho < 0.25, 4.0, 1.0)), 1e-12)
+            nu[idx[~ok]] = np.maximum(nu[idx[~ok]], 1e-3)     # an indefinite Hessian needs a real shift
+            iterations[idx] += 1
+            done = (better & (gain <= ftol * fi)) | (ok & (predicted <= ftol * fi)) | (nu[idx] > 1e10)
+            converged[idx[done]] = True
+            active[idx[done]] = False
     return u, f, converged, iterations
 
 
@@ -298,13 +302,20 @@ def fit_chinchilla(n_params, n_tokens, loss, *, delta=HUBER_DELTA, starts=None, 
     for argument, x, symbol in (("n_params", N, "alpha"), ("n_tokens", D, "beta")):
         if np.ptp(x) == 0:
             raise ScalingLabError(f"{argument}: every run has {x[0]:.4g}; {symbol} needs runs of different sizes")
-    if not (isinstance(delta, (int, float, np.floating)) and delta > 0):
-        raise ScalingLabError(f"delta must be a positive Huber threshold (Hoffmann et al.: 1e-3); got {delta!r}")
-    max_iter, n_boot = as_count("max_iter", max_iter, "iterations"), as_count("n_boot", n_boot, "resamples", minimum=0)
-    if n_boot and not (isinstance(level, (float, np.floating)) and 0 < level < 1):
-        raise ScalingLabError(f"level must be a confidence level in (0, 1), such as 0.95; got {level!r}")
-    grid = hoffmann_grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
-    if grid.ndim != 2 or grid.shape[1] != 5 or not np.isfinite(grid).all():
+    delta = as_number("delta", delta, "a positive Huber threshold (Hoffmann et al.: 1e-3)", lambda x: x > 0)
+    max_iter = as_count("max_iter", max_iter, "iterations", maximum=_MAX_ITER, why="more would look like a hang")
+    n_boot = as_count("n_boot", n_boot, "resamples", minimum=0, maximum=_MAX_BOOT, why="more would look like a hang")
+    if n_boot:
+        level = as_number("level", level, "a confidence level in (0, 1), such as 0.95", lambda x: 0 < x < 1)
+    seed = as_seed("seed", seed)
+    progress = as_progress("progress", progress)
+    if not isinstance(name, str):
+        raise ScalingLabError(f"name must be a string naming the fit, such as 'fitted'; got {name!r}")
+    try:
+        grid = hoffmann_grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
+    except (TypeError, ValueError, OverflowError):
+        raise ScalingLabError(f"starts must be finite rows (a, b, e, alpha, beta); got {starts!r}") from None
+    if isinstance(starts, (bool, np.bool_, str)) or grid.ndim != 2 or grid.size == 0 or grid.shape[1] != 5 or not np.isfinite(grid).all():
         raise ScalingLabError(f"starts must be finite rows (a, b, e, alpha, beta); got shape {grid.shape}")
     data, m = _standardise(N, D, L)
     a, b, e, alpha, beta = grid.T

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-from ._checks import ScalingLabError, as_count, as_positive, scalar_or_array, unknown_name
+from ._checks import ScalingLabError, as_count, as_flag, as_positive, scalar_or_array, unknown_name
 
 _MLP_MATRICES = {"gelu": 2, "swiglu": 3}       # weight matrices in one feed-forward block
 _NORMS = ("layernorm", "rmsnorm")
@@ -35,7 +35,7 @@ def training_flops(n_params, n_tokens):
     """
     N = as_positive("n_params", n_params, "parameters")
     D = as_positive("n_tokens", n_tokens, "tokens")
-    return scalar_or_array(6.0 * N * D)
+    return scalar_or_array(6.0 * N * D, "training_flops", n_params=N, n_tokens=D)
 
 
 def matmul_flops(m, n, k):
@@ -86,7 +86,7 @@ def _check_architecture(n_layer, d_model, n_vocab, n_ctx, d_ff, n_head, n_kv_hea
     n_vocab = as_count("n_vocab", n_vocab, "vocabulary entries")
     n_ctx = as_count("n_ctx", n_ctx, "tokens of context")
     d_ff = 4 * d_model if d_ff is None else as_count("d_ff", d_ff, "hidden units")
-    if mlp not in _MLP_MATRICES:
+    if not isinstance(mlp, str) or mlp not in _MLP_MATRICES:
         raise unknown_name("mlp", mlp, "MLP type", _MLP_MATRICES)
     n_head = 1 if n_head is None else as_count("n_head", n_head, "attention heads")
     if d_head is None:
@@ -140,11 +140,12 @@ def transformer_params(n_layer, d_model, n_vocab, n_ctx, bias=True, *, d_ff=None
     (n_layer, d_model, n_vocab, n_ctx, d_ff, n_head, n_kv_head, d_head, n_experts,
      n_active_experts) = _check_architecture(n_layer, d_model, n_vocab, n_ctx, d_ff, n_head, n_kv_head,
                                              d_head, mlp, n_experts, n_active_experts)
-    if norm not in _NORMS:
+    if not isinstance(norm, str) or norm not in _NORMS:
         raise unknown_name("norm", norm, "norm", _NORMS)
-    if position not in _POSITIONS:
+    if not isinstance(position, str) or position not in _POSITIONS:
         raise unknown_name("position", position, "position encoding", _POSITIONS)
-    bias = bool(bias)
+    bias = as_flag("bias", bias)
+    tied_embeddings = as_flag("tied_embeddings", tied_embeddings)
     d, L = d_model, n_layer                         # width, depth
     d_q, d_kv = n_head * d_head, n_kv_head * d_head  # query and key/value widths
     attention = d * (d_q + 2 * d_kv) + d_q * d + (bias * (d_q + 2 * d_kv + d))
@@ -246,7 +247,8 @@ def transformer_flops(n_layer, d_model, n_vocab, n_ctx, *, d_ff=None, n_head=Non
     >>> round(transformer_flops(12, 768, 50257, 1024, n_head=12, method="hoffmann").ratio_to_6n, 3)
     1.467
     """
-    if method not in _METHODS:
+    tied_embeddings = as_flag("tied_embeddings", tied_embeddings)
+    if not isinstance(method, str) or method not in _METHODS:
         raise unknown_name("method", method, "FLOP accounting", _METHODS)
     (L, d, V, S, d_ff, H, H_kv, d_head, n_experts,
      n_active) = _check_architecture(n_layer, d_model, n_vocab, n_ctx, d_ff, n_head, n_kv_head, d_head, mlp,
@@ -277,5 +279,7 @@ def transformer_flops(n_layer, d_model, n_vocab, n_ctx, *, d_ff=None, n_head=Non
         n_params = p.active - p.token_embedding if method == "kaplan" else p.active
         n_params -= p.norms  # norm gains cost no matmul FLOPs; leave them out of N as Kaplan does
     else:
-        n_params = as_positive("n_params", n_params, "parameters")
-    return FlopCount(method, S, c, float(sum(c.values())), n_params)
+        n_params = as_positive("n_params", n_params, "parameters", scalar=True)
+    count = FlopCount(method, S, c, float(sum(c.values())), n_params)
+    scalar_or_array(count.ratio_to_6n, "ratio_to_6n = training FLOPs per token / (6 n_params)", n_params=n_params)
+    return count

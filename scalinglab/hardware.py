@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._checks import ScalingLabError, normalise_name, unknown_name
+from ._checks import ScalingLabError, as_flag, normalise_name, unknown_name
 from ._tables import lookup, number, read_table
 
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8")
@@ -46,6 +46,7 @@ class Accelerator:
         if not isinstance(precision, str) or precision.lower() not in PRECISIONS:
             raise unknown_name("precision", precision, "precision", PRECISIONS)
         precision = precision.lower()
+        sparse = as_flag("sparse", sparse)
         tflops = self.peaks_tflops.get((precision, bool(sparse)))
         if tflops is None:
             have = sorted({p for (p, s), v in self.peaks_tflops.items() if v and s == bool(sparse)},
@@ -59,7 +60,8 @@ class Accelerator:
 
     def precisions(self, sparse=False) -> list[str]:
         """Precisions with a published peak (dense by default)."""
-        return [p for p in PRECISIONS if (p, bool(sparse)) in self.peaks_tflops]
+        sparse = as_flag("sparse", sparse)
+        return [p for p in PRECISIONS if (p, sparse) in self.peaks_tflops]
 
     def _repr_html_(self):
         peaks = ", ".join(f"{p} {self.peaks_tflops[(p, False)]:g}" for p in self.precisions())

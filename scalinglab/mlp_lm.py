@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_count, as_positive
+from ._checks import ScalingLabError, as_count, as_number, as_positive, as_seed
 from .zipf import ALPHABET, DEFAULT_EXPONENT, N_SYMBOLS, SPACE, zipf_lexicon
 
 CONTEXT = 8          # k, characters of context
@@ -38,6 +38,11 @@ ADAM_BETAS = (0.9, 0.99)
 ADAM_EPS = 1e-8
 EVAL_SEED = 999      # seed of the held-out text every run is scored on
 EVAL_TOKENS = 65_536
+#: Upper bounds that keep a mistyped size from running for days: the lessons use at most
+#: H = 512 and a few million tokens.
+MAX_HIDDEN = 65_536
+MAX_TRAIN_TOKENS = 10 ** 8     # a few minutes at H = 16
+MAX_BATCH = 1 << 20
 _PARAM_NAMES = ("embedding", "w1", "b1", "w2", "b2")
 
 
@@ -193,10 +198,11 @@ class MLPLanguageModel:
     """
 
     def __init__(self, hidden, *, context=CONTEXT, embed=EMBED, vocab=VOCAB, seed=0, dtype="float32"):
-        self.hidden = as_count("hidden", hidden, "hidden units")
-        self.context = as_count("context", context, "characters")
-        self.embed = as_count("embed", embed, "embedding units")
-        self.vocab = as_count("vocab", vocab, "symbols", minimum=2)
+        self.hidden = as_count("hidden", hidden, "hidden units", maximum=MAX_HIDDEN)
+        self.context = as_count("context", context, "characters", maximum=1024)
+        self.embed = as_count("embed", embed, "embedding units", maximum=4096)
+        self.vocab = as_count("vocab", vocab, "symbols", minimum=2, maximum=256)
+        seed = as_seed("seed", seed)
         if str(dtype) not in ("float32", "float64") and dtype not in (np.float32, np.float64):
             raise ScalingLabError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
         self.dtype = np.dtype(dtype)
@@ -273,7 +279,8 @@ class MLPLanguageModel:
 
         The context starts as spaces followed by the prompt, as if a new word began.
         """
-        n = as_count("n_tokens", n_tokens, "tokens")
+        n = as_count("n_tokens", n_tokens, "tokens", maximum=1_000_000)
+        seed = as_seed("seed", seed)
         if not isinstance(prompt, str) or any(ch not in ALPHABET for ch in prompt):
             raise ScalingLabError(f"prompt must be a string of lower-case letters a-z and spaces; got {prompt!r}")
         rng = np.random.default_rng(seed)
@@ -453,16 +460,18 @@ def train_mlp(hidden, n_tokens, *, exponent=DEFAULT_EXPONENT, seed=0, unique_tok
     >>> r.n_params, r.n_tokens, r.loss < 2.9      # below the unigram entropy, 2.89 nats
     (5451, 20000, True)
     """
-    H = as_count("hidden", hidden, "hidden units")
-    D = as_count("n_tokens", n_tokens, "tokens")
-    B = as_count("batch_size", batch_size, "tokens")
+    H = as_count("hidden", hidden, "hidden units", maximum=MAX_HIDDEN, why="wider would exhaust the memory")
+    D = as_count("n_tokens", n_tokens, "tokens", maximum=MAX_TRAIN_TOKENS, why="more would train for hours")
+    B = as_count("batch_size", batch_size, "tokens", maximum=MAX_BATCH)
     U = D if unique_tokens is None else as_count("unique_tokens", unique_tokens, "tokens")
     if U > D:
         raise ScalingLabError(f"unique_tokens must be at most n_tokens ({D:,}); got {U:,}")
-    n_eval = as_count("eval_tokens", eval_tokens, "tokens")
-    peak = learning_rate(H) if lr is None else as_positive("lr", lr, "")
-    if not 0 <= warmup_fraction < 1:
-        raise ScalingLabError(f"warmup_fraction must be a fraction in [0, 1); got {warmup_fraction!r}")
+    n_eval = as_count("eval_tokens", eval_tokens, "tokens", maximum=MAX_TRAIN_TOKENS)
+    seed = as_seed("seed", seed)
+    peak = learning_rate(H) if lr is None else as_number("lr", lr, "a learning rate in (0, 1], such as 0.01",
+                                                        lambda x: 0 < x <= 1)
+    warmup_fraction = as_number("warmup_fraction", warmup_fraction, "a fraction of the steps in [0, 1), such as 0.02",
+                                lambda x: 0 <= x < 1)
     lexicon = zipf_lexicon(exponent)
     data_seed, init_seed, order_seed = np.random.SeedSequence(seed).spawn(3)
     contexts, targets = training_contexts(lexicon.stream(U + CONTEXT, seed=data_seed))
@@ -482,6 +491,9 @@ def train_mlp(hidden, n_tokens, *, exponent=DEFAULT_EXPONENT, seed=0, unique_tok
         adam.step(model.grad_flat, lr_schedule(step, n_steps, peak, warmup))
     seconds = time.perf_counter() - start
     held_out = model.loss(eval_contexts, eval_targets)
+    if not math.isfinite(held_out):
+        raise ScalingLabError(f"training diverged (held-out loss {held_out}) at lr = {peak:g}; "
+                              "expected a smaller learning rate (the default is learning_rate(hidden))")
     sizes = np.full(n_steps, B)
     sizes[-1] = D - (n_steps - 1) * B
     # learning curve: mean training loss over each of about 100 equal stretches of steps

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_positive, scalar_or_array
+from ._checks import ScalingLabError, as_number, as_positive, scalar_or_array
 
 
 def power_law(x, coefficient, exponent):
@@ -23,13 +23,10 @@ def power_law(x, coefficient, exponent):
     """
     x = as_positive("x", x, "")
     coefficient = as_positive("coefficient", coefficient, "")
-    try:
-        exponent = float(exponent)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"exponent must be a real number; got {exponent!r}") from None
-    if not np.isfinite(exponent):
-        raise ScalingLabError(f"exponent must be a finite real number; got {exponent!r}")
-    return scalar_or_array(coefficient * np.power(x, exponent))
+    exponent = as_number("exponent", exponent, "a finite real number such as -0.076")
+    with np.errstate(over="ignore", under="ignore"):
+        y = coefficient * np.power(x, exponent)
+    return scalar_or_array(y, "power_law", x=x, coefficient=coefficient, exponent=exponent)
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from importlib import resources
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_count, as_positive
-from .mlp_lm import BATCH_SIZE, Adam, MLPLanguageModel, mlp_flops, mlp_params, train_mlp, training_contexts
+from ._checks import ScalingLabError, as_count, as_positive, as_progress, as_seed
+from .mlp_lm import BATCH_SIZE, MAX_HIDDEN, MAX_TRAIN_TOKENS, Adam, MLPLanguageModel, mlp_flops, mlp_params, train_mlp, training_contexts
 from ._progress import reporter
 from .zipf import DEFAULT_EXPONENT, zipf_lexicon
 
@@ -64,6 +64,8 @@ COLUMNS = {
 _INTEGER = ("hidden_units", "n_params", "n_tokens", "unique_tokens", "seed")
 # in CSV files the unit goes into the name where the in-memory name has none
 _CSV_NAMES = {"loss": "loss_nats", "train_loss": "train_loss_nats"}
+MAX_SECONDS = 60.0        # measuring time per timing; the lessons use 1 s
+MAX_STEPS = 10_000        # timed training steps; the lessons use 100
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS")
 
@@ -280,8 +282,9 @@ def run_sweep(hidden=SWEEP_HIDDEN, n_tokens=SWEEP_TOKENS, *, exponent=DEFAULT_EX
     The full default sweep is 30 runs (N from 2,955 to 80,331 parameters,
     D from 125k to 2M tokens); :func:`quick_sweep` takes a few seconds.
     """
-    widths = _as_counts("hidden", hidden, "hidden units")
-    budgets = _as_counts("n_tokens", n_tokens, "tokens")
+    widths = _as_counts("hidden", hidden, "hidden units", MAX_HIDDEN)
+    budgets = _as_counts("n_tokens", n_tokens, "tokens", MAX_TRAIN_TOKENS)
+    seed, progress = as_seed("seed", seed), as_progress("progress", progress)
     if unique_tokens is not None:
         U = as_count("unique_tokens", unique_tokens, "tokens")
         if U > min(budgets):
@@ -304,8 +307,14 @@ def isoflop_sweep(flops, hidden=SWEEP_HIDDEN, *, exponent=DEFAULT_EXPONENT, seed
     cost of a budget grows with C and is largest for the smallest models
     (D = C / 6N): 1e11 FLOPs is D = 5.6M tokens at H = 16, about 7 s.
     """
-    budgets = as_positive("flops", np.atleast_1d(np.asarray(flops, dtype=float)), "FLOPs")
-    widths = _as_counts("hidden", hidden, "hidden units")
+    budgets = np.atleast_1d(as_positive("flops", flops, "FLOPs"))
+    widths = _as_counts("hidden", hidden, "hidden units", MAX_HIDDEN)
+    seed, progress = as_seed("seed", seed), as_progress("progress", progress)
+    most = float(budgets.max()) / (6 * mlp_params(min(widths)))
+    if most > MAX_TRAIN_TOKENS:
+        raise ScalingLabError(f"flops: a budget of {budgets.max():.3g} FLOPs gives the H = {min(widths)} model "
+                              f"{most:.3g} tokens; expected at most {MAX_TRAIN_TOKENS:.0e} tokens per run "
+                              f"(so at most {6 * mlp_params(min(widths)) * MAX_TRAIN_TOKENS:.3g} FLOPs)")
     a = zipf_lexicon(exponent).exponent
     jobs = [dict(hidden=H, n_tokens=max(BATCH_SIZE, round(C / (6 * mlp_params(H)))), exponent=a, seed=seed,
                  **train_kwargs) for C in budgets for H in widths]
@@ -333,11 +342,13 @@ def quick_sweep(*, exponent=DEFAULT_EXPONENT, seed=0, n_workers=None, progress=T
                      progress=progress)
 
 
-def _as_counts(name, values, unit) -> tuple:
+def _as_counts(name, values, unit, maximum) -> tuple:
+    if isinstance(values, (str, dict, set)) or values is None:
+        raise ScalingLabError(f"{name} must be whole numbers of {unit}; got {values!r}")
     values = np.atleast_1d(np.asarray(values, dtype=object))
     if values.size == 0:
         raise ScalingLabError(f"{name} must hold at least one whole number of {unit}; got none")
-    return tuple(sorted({as_count(name, v, unit) for v in values.ravel()}))
+    return tuple(sorted({as_count(name, v, unit, maximum=maximum) for v in values.ravel()}))
 
 
 def machine_description() -> str:
@@ -368,8 +379,8 @@ def load_sweep(exponent=DEFAULT_EXPONENT) -> SweepTable:
     (30, [16, 32, 64, 128, 256, 512])
     """
     try:
-        a = float(exponent)
-    except (TypeError, ValueError):
+        a = float("nan") if isinstance(exponent, (bool, np.bool_)) else float(exponent)
+    except (TypeError, ValueError, OverflowError):
         a = float("nan")
     if not any(math.isclose(a, c) for c in CACHED_EXPONENTS):
         raise ScalingLabError(f"exponent: no cached sweep for {exponent!r}; cached exponents are "
@@ -413,11 +424,19 @@ def matmul_peak(*, n_threads=1, size=None, seconds=1.0) -> float:
     ``seconds`` in a fresh process whose BLAS uses ``n_threads`` threads, and
     returns the best rate seen: the practical peak that MFU is measured against.
     """
-    n_threads = as_count("n_threads", n_threads, "threads")
-    seconds = as_positive("seconds", seconds, "s")
-    sizes = (512, 1024, 2048) if size is None else (as_count("size", size, "rows"),)
+    n_threads = as_count("n_threads", n_threads, "threads", maximum=4096)
+    seconds = _check_seconds(seconds)
+    sizes = (512, 1024, 2048) if size is None else (as_count("size", size, "rows", maximum=16_384),)
     with _Workers(1, n_threads) as pool:
         return pool.call(pool.processes[0], _matmul_peak, sizes, seconds)
+
+
+def _check_seconds(seconds) -> float:
+    seconds = as_positive("seconds", seconds, "s", scalar=True)
+    if seconds > MAX_SECONDS:
+        raise ScalingLabError(f"seconds must be at most {MAX_SECONDS:g} s of timing (the default is 1 s); "
+                              f"got {seconds:g}")
+    return seconds
 
 
 def _matmul_peak(sizes, seconds) -> float:
@@ -449,9 +468,9 @@ class TrainerSpeed:
 
 def trainer_speed(hidden, *, n_steps=200, batch_size=BATCH_SIZE) -> TrainerSpeed:
     """Time ``n_steps`` training steps of width ``hidden`` in this process (best of three timings)."""
-    H = as_count("hidden", hidden, "hidden units")
-    B = as_count("batch_size", batch_size, "tokens")
-    n_steps = as_count("n_steps", n_steps, "steps")
+    H = as_count("hidden", hidden, "hidden units", maximum=MAX_HIDDEN)
+    B = as_count("batch_size", batch_size, "tokens", maximum=1 << 16)
+    n_steps = as_count("n_steps", n_steps, "steps", maximum=MAX_STEPS)
     contexts, targets = training_contexts(zipf_lexicon().stream(B * n_steps + 8, seed=1))
     model = MLPLanguageModel(H, seed=0)
     adam = Adam(model.flat)
@@ -510,7 +529,9 @@ def measure_machine(hidden=(16, 64, 256, 512), *, n_steps=100, seconds=1.0) -> M
     Everything runs in fresh single-threaded (or all-threaded) processes,
     as in a sweep. Takes a few seconds.
     """
-    widths = _as_counts("hidden", hidden, "hidden units")
+    widths = _as_counts("hidden", hidden, "hidden units", 4096)
+    n_steps = as_count("n_steps", n_steps, "steps", maximum=MAX_STEPS)
+    seconds = _check_seconds(seconds)
     n_threads = default_workers()
     peak_all = matmul_peak(n_threads=n_threads, seconds=seconds)
     with _Workers(1, 1) as pool:

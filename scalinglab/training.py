@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._checks import ScalingLabError, as_count, as_fraction, as_positive
+from ._checks import ScalingLabError, as_count, as_flag, as_fraction, as_positive, scalar_or_array
 from .hardware import Accelerator, accelerator as find_accelerator
 from .units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -122,8 +122,9 @@ def training_time(flops, accelerator, n_devices, mfu, precision="bf16", sparse=F
     acc = find_accelerator(accelerator) if not isinstance(accelerator, Accelerator) else accelerator
     n_devices = as_count("n_devices", n_devices, "devices")
     mfu = as_fraction("mfu", mfu, "a model FLOPs utilisation")
+    sparse = as_flag("sparse", sparse)
     peak = acc.peak_flops(precision, sparse)
-    pue = as_positive("pue", pue, "(power usage effectiveness, facility / IT power)")
+    pue = as_positive("pue", pue, "(power usage effectiveness, facility / IT power)", scalar=True)
     if pue < 1:
         raise ScalingLabError(f"pue must be at least 1 (facility power / IT power); got {pue!r}")
     seconds = C / (n_devices * peak * mfu)
@@ -131,8 +132,11 @@ def training_time(flops, accelerator, n_devices, mfu, precision="bf16", sparse=F
     cost = None
     if price_per_device_hour is not None:
         price = as_positive("price_per_device_hour", price_per_device_hour, "USD per device-hour",
-                            allow_zero=True)
+                            allow_zero=True, scalar=True)
         cost = price * n_devices * seconds / SECONDS_PER_HOUR
+    for what, value in (("the training time", seconds), ("the energy", energy), ("the cost", cost)):
+        if value is not None:
+            scalar_or_array(value, what, flops=C, n_devices=n_devices, mfu=mfu)
     notes = [f"{acc.name} peak of {peak / 1e12:g} TFLOP/s per device ({precision}, "
              f"{'2:4-sparse' if sparse else 'dense'}; {acc.source})"]
     if sparse:

@@ -8,8 +8,11 @@ writes them back.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from decimal import Decimal, InvalidOperation
+
+import numpy as np
 
 from ._errors import ScalingLabError
 
@@ -24,6 +27,7 @@ PF_DAY = 1e15 * SECONDS_PER_DAY
 #: Suffix multipliers: K(ilo), M(illion), B(illion) or G(iga), T(rillion), P(eta).
 SUFFIXES = {"K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 _FORMAT_SUFFIXES = [("P", 1e15), ("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)]
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?$")   # "1,000,000" or "1,500.5"
 _PATTERN = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]?)\s*$")
 
 
@@ -33,7 +37,9 @@ def parse_quantity(text, name: str = "text") -> float:
     Accepts plain numbers, scientific notation and the suffixes K (1e3),
     M (1e6), B or G (1e9), T (1e12) and P (1e15), in either case, with an
     optional space: ``"7B"``, ``"1.4T"``, ``"300 B"``, ``"2.15e25"``,
-    ``"124,439,808"``. Numbers (int, float) are returned unchanged as float.
+    ``"124,439,808"``. A comma may only separate thousands (groups of three
+    digits): ``"1,4T"`` is refused rather than read as 14T.
+    Numbers (int, float) are returned unchanged as float.
     The result is dimensionless: the unit (parameters, tokens, FLOPs) is the
     caller's.
 
@@ -44,12 +50,17 @@ def parse_quantity(text, name: str = "text") -> float:
     >>> parse_quantity("2.15e25")    # GPT-4 training FLOPs, SemiAnalysis estimate
     2.15e+25
     """
-    if isinstance(text, bool):
-        raise ScalingLabError(f"{name} must be a quantity such as '7B' or 1.4e12; got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
-    elif hasattr(text, "dtype") and getattr(text, "ndim", 1) == 0:
-        value = float(text)
+    if isinstance(text, (bool, np.bool_)):
+        raise ScalingLabError(f"{name} must be a quantity such as '7B' or 1.4e12; got the boolean {text!r}")
+    if isinstance(text, (int, float)) or (hasattr(text, "dtype") and getattr(text, "ndim", 1) == 0):
+        try:
+            value = float(text)
+        except (TypeError, ValueError, OverflowError):
+            raise ScalingLabError(
+                f"{name} must be a finite quantity such as '7B' or 1.4e12; got an integer of {len(str(abs(text)))} digits, "
+                "beyond the range of 64-bit floats (about 1.8e308)" if isinstance(text, int) else
+                f"{name} must be a quantity such as '7B' or 1.4e12; got {text!r}"
+            ) from None
     elif isinstance(text, str):
         match = _PATTERN.match(text)
         suffix = match.group(3).upper() if match else ""
@@ -58,7 +69,15 @@ def parse_quantity(text, name: str = "text") -> float:
                 f"{name}: cannot read {text!r} as a quantity; expected a number with an optional "
                 "suffix K, M, B (or G), T or P, such as '7B', '1.4T', '300B' or '2.15e25'"
             )
-        mantissa, exponent = match.group(1).replace("_", "").replace(",", ""), match.group(2)
+        mantissa, exponent = match.group(1), match.group(2)
+        if "," in mantissa and not _THOUSANDS.match(mantissa.replace("_", "")):
+            guess = text.strip().replace(",", ".", 1) if mantissa.count(",") == 1 else None
+            hint = f"; did you mean {guess!r}? (write decimals with a point)" if guess else ""
+            raise ScalingLabError(
+                f"{name}: cannot read {text!r} as a quantity: a comma may only separate thousands, in groups "
+                f"of three digits such as '1,000,000' or '1,500B'{hint}"
+            )
+        mantissa = mantissa.replace("_", "").replace(",", "")
         try:
             number = Decimal(mantissa) * (Decimal(10) ** int(exponent or 0))
         except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
@@ -88,8 +107,9 @@ def format_quantity(value, digits: int = 3) -> str:
     '5.76e23'
     """
     x = parse_quantity(value, name="value")
-    if digits < 1:
-        raise ScalingLabError(f"digits must be at least 1; got {digits!r}")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or not 1 <= digits <= 17:
+        raise ScalingLabError(f"digits must be a whole number of significant digits from 1 to 17; got {digits!r}")
+    digits = int(digits)
     if x == 0:
         return "0"
     rounded = float(f"{x:.{digits}g}")

@@ -47,7 +47,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import ScalingLabError, as_count
+from ._checks import ScalingLabError, as_count, as_seed
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"   # token t is ALPHABET[t]; 0 is the space
 N_SYMBOLS = len(ALPHABET)                   # 27
@@ -56,14 +56,16 @@ MIN_WORD_LENGTH = 3                         # letters; 26^3 = 17,576 three-lette
 MAX_WORD_LENGTH = 8                         # letters; equals the model's context, see above
 DEFAULT_EXPONENT = 1.5
 DEFAULT_WORDS = 20_000
+#: Most tokens one stream may hold: the lessons use at most a few million; 2e8 is 200 MB of text.
+MAX_TOKENS = 2 * 10 ** 8
 
 
 def _check_exponent(exponent) -> float:
     try:
         a = float(exponent)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         a = float("nan")
-    if isinstance(exponent, (bool, np.bool_)) or not (np.isfinite(a) and 0 < a <= 10):
+    if isinstance(exponent, (bool, np.bool_, str)) or not (np.isfinite(a) and 0 < a <= 10):
         raise ScalingLabError(f"exponent must be a Zipf exponent a in (0, 10], such as 1.5; got {exponent!r}")
     return a
 
@@ -138,6 +140,7 @@ class ZipfLexicon:
         np.add.at(counts, self.letters.ravel(), np.repeat(self.probs, MAX_WORD_LENGTH))
         counts[SPACE] = 1.0                         # one space per word; padding zeros were added above
         q = counts / counts.sum()
+        q = q[q > 0]                                # letters no word uses: 0 ln 0 = 0
         return float(-(q * np.log(q)).sum())
 
     def stream(self, n_tokens, seed=0) -> np.ndarray:
@@ -146,8 +149,9 @@ class ZipfLexicon:
         The text starts at the beginning of a word. The same ``seed`` gives the
         same text; a longer stream extends a shorter one with the same seed.
         """
-        n = as_count("n_tokens", n_tokens, "tokens")
-        rng = np.random.default_rng(seed)
+        n = as_count("n_tokens", n_tokens, "tokens", maximum=MAX_TOKENS,
+                     why="a longer stream would exhaust the memory")
+        rng = np.random.default_rng(as_seed("seed", seed))
         cdf = np.cumsum(self.probs)
         cdf[-1] = 1.0
         code_len = self.lengths + 1                 # letters + the space
@@ -257,7 +261,7 @@ def zipf_lexicon(exponent=DEFAULT_EXPONENT, *, n_words=DEFAULT_WORDS, seed=0) ->
     n = as_count("n_words", n_words, "words", minimum=2)
     if n > 200_000:
         raise ScalingLabError(f"n_words must be at most 200,000 words (26^3 spellings are short); got {n}")
-    return _lexicon(a, n, int(seed))
+    return _lexicon(a, n, as_seed("seed", seed))
 
 
 def zipf_entropy(exponent=DEFAULT_EXPONENT, *, n_words=DEFAULT_WORDS, seed=0) -> float:
@@ -281,7 +285,9 @@ def zipf_stream(n_tokens, exponent=DEFAULT_EXPONENT, *, seed=0, n_words=DEFAULT_
     >>> decode(zipf_stream(40, seed=0))
     'vsch fomzltlv fomzltlv fomzltlv ksgtied '
     """
-    return zipf_lexicon(exponent, n_words=n_words, seed=lexicon_seed).stream(n_tokens, seed=seed)
+    seed = as_seed("seed", seed)
+    lexicon = zipf_lexicon(exponent, n_words=n_words, seed=as_seed("lexicon_seed", lexicon_seed))
+    return lexicon.stream(n_tokens, seed=seed)
 
 
 def decode(tokens) -> str:
