@@ -122,6 +122,15 @@ def checker(exercise: str):
 
 # --- helpers for writing public tests -------------------------------------------------------------
 
+def round_sig(x: float, digits: int) -> float:
+    """``x`` rounded to ``digits`` significant digits: variant inputs read as a person would write them.
+
+    >>> round_sig(123456.0, 2), round_sig(0.0012345, 3)
+    (120000.0, 0.00123)
+    """
+    return float(f"{x:.{digits}g}")
+
+
 def expect_number(name: str, value, unit: str) -> float:
     """``value`` as a float, or WrongAnswer saying what kind of value is expected."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
@@ -168,6 +177,17 @@ def expect_choice(name: str, value, options) -> None:
     """WrongAnswer unless ``value`` is one of ``options``. Which one is right, only the grader knows."""
     if not isinstance(value, str) or value.strip().lower() not in {o.lower() for o in options}:
         raise WrongAnswer(f"{name} should be one of {', '.join(repr(o) for o in options)}; got {_short(value)}.")
+
+
+def expect_explorer(name: str, explorer, kind: str, field: str, untouched: str = "") -> None:
+    """Check an explorer answer before its values: it is the ``kind`` of the cell above (its result has
+    ``field``); while untouched, NotAnswered with ``untouched`` (when given); and it is where its answer
+    cell's ``.set(...)`` line put it (:func:`expect_recorded`)."""
+    if not hasattr(explorer, "result") or not hasattr(explorer.result, field):
+        raise WrongAnswer(f"{name} should be the {kind} created in the cell above.")
+    if untouched and explorer.untouched:
+        raise NotAnswered(untouched)
+    expect_recorded(name, explorer)
 
 
 def expect_recorded(name: str, explorer) -> None:

@@ -100,6 +100,7 @@ def _exception(ename: str, evalue: str) -> BaseException:
 
     known = {"ScalingLabError": ScalingLabError, "UnknownNameError": ScalingLabError}
     cls = known.get(ename) or getattr(builtins, ename, None)
+    # KeyError is rebuilt as a look-alike: its str() would quote the learner's message a second time
     if not (isinstance(cls, type) and issubclass(cls, Exception)) or cls in (KeyError,):
         cls = type(ename if ename.isidentifier() else "LearnerError", (LearnerError,), {})
     try:

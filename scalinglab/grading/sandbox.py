@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -218,10 +219,11 @@ class Kernel:
             env.update({**_environment(), "HOME": os.environ.get("HOME", "/tmp"), **self.env})
             env.pop("MPLCONFIGDIR", None)
         self.cgroup = ProcessLimit(self.limits.max_tasks, self.limits.memory + self.limits.scratch)
+        self.scratch = None if self.sandboxed else tempfile.mkdtemp(prefix="scalinglab-grade-")
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, pass_fds=(to_kernel_r, from_kernel_w),
                                         start_new_session=True, env=env, preexec_fn=self.cgroup.enter,
-                                        cwd=None if self.sandboxed else _scratch_dir())
+                                        cwd=self.scratch)
         os.close(to_kernel_r)
         os.close(from_kernel_w)
         os.set_blocking(to_kernel_w, False)   # a kernel that stops reading cannot block the grader
@@ -258,6 +260,9 @@ class Kernel:
                 pass
         self.process = None
         self.cgroup.remove()
+        if self.scratch is not None:   # the unsandboxed kernel's working folder
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def close(self) -> None:
         if self.process is not None:
@@ -298,9 +303,3 @@ class Kernel:
             self.kill()
             raise KernelFailed("the kernel answered out of turn (something wrote to the grading channel)")
         return reply
-
-
-def _scratch_dir() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="scalinglab-grade-")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
-                      expect_recorded)
+from ..checks import Question, WrongAnswer, expect_choice, expect_exact, expect_explorer, expect_number, round_sig
 from ...kaplan import KAPLAN, kaplan_loss
 from ...powerlaw import PowerLawFit, fit_power_law
 
@@ -19,14 +18,10 @@ Q2_RANGES = {"parameters": ((6.0, 9.0), (6.5, 9.0), (6.0, 8.5), (7.0, 9.5)),
              "tokens": ((8.0, 11.0), (8.5, 11.0), (8.0, 10.5), (9.0, 11.5))}
 
 
-def _round(x: float, digits: int) -> float:
-    return float(f"{x:.{digits}g}")
-
-
 def make_variant(rng) -> dict:
     """One student's inputs: a law, a start and a loss cut; a set of noisy runs; two points of a power law."""
     q1_law = ("compute", "parameters", "tokens")[int(rng.integers(3))]
-    q1_start = _round(10 ** rng.uniform(*Q1_START[q1_law]), 2)
+    q1_start = round_sig(10 ** rng.uniform(*Q1_START[q1_law]), 2)
     q2_law = ("parameters", "tokens")[int(rng.integers(2))]
     q2_from, q2_to = Q2_RANGES[q2_law][int(rng.integers(len(Q2_RANGES[q2_law])))]
     # question 5: a law on the explorer's slider grid, tilted slightly off it so the exponent is not a round number
@@ -45,7 +40,7 @@ def make_variant(rng) -> dict:
         "q2_points": int(rng.integers(8, 16)),                                   # training runs
         "q2_noise": float(rng.choice([0.02, 0.03, 0.04])),                       # relative noise of a loss
         "q2_seed": int(rng.integers(1_000, 1_000_000)),                          # seed of the noise
-        "q5_points": ((x1, _round(a * x1 ** k, 4)), (x2, _round(a * x2 ** k, 4))),
+        "q5_points": ((x1, round_sig(a * x1 ** k, 4)), (x2, round_sig(a * x2 ** k, 4))),
     }
 
 
@@ -196,11 +191,8 @@ def _01_q5(V, q5_prediction, q5_explorer):
     expect_exact("q5_prediction", x, slope, "(a dimensionless exponent)", rel=1e-9,
                  too_low="Compute it from the two points of V['q5_points'], on logarithms.",
                  too_high="Compute it from the two points of V['q5_points'], on logarithms.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "halving_multiplier"):
-        raise WrongAnswer("q5_explorer should be the PowerLawExplorer created in the cell above.")
-    if q5_explorer.untouched:
-        raise NotAnswered("move the coefficient and exponent sliders, then record them with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "PowerLawExplorer", "halving_multiplier",
+                    untouched="move the coefficient and exponent sliders, then record them with q5_explorer.set(...)")
     v = q5_explorer.result
     if v.exponent * slope <= 0:
         raise WrongAnswer("The explorer's line " + ("rises" if v.exponent > 0 else "falls" if v.exponent < 0 else

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
-                      expect_recorded)
+from ..checks import Question, WrongAnswer, expect_choice, expect_exact, expect_explorer, expect_number, round_sig
 from ...kaplan import KAPLAN, kaplan_compute_optimal, kaplan_loss, kaplan_min_tokens, kaplan_overfit_penalty
 from ...models import model_card
 from ...units import PF_DAY
@@ -15,10 +14,6 @@ Q1_MODELS = ("Gopher", "Chinchilla", "PaLM", "LLaMA-65B", "Llama 2 70B", "Llama 
              "DeepSeek-V3")
 # Question 5: the penalties for finite data a student may be asked to get under (fractions).
 Q5_PENALTIES = (0.01, 0.02, 0.03, 0.05)
-
-
-def _round(x: float, digits: int) -> float:
-    return float(f"{x:.{digits}g}")
 
 
 def q5_min_tokens(n_params: float, max_penalty: float) -> float:
@@ -31,11 +26,11 @@ def q5_min_tokens(n_params: float, max_penalty: float) -> float:
 def make_variant(rng) -> dict:
     """One student's inputs: a model's budget, sizes to check eq. 1.5 on, a dataset and its model range, a
     model size and a penalty to get under with the explorer."""
-    q2_n = tuple(_round(10 ** x, 2) for x in rng.uniform(6, 12, 4))                # non-embedding parameters
-    q2_d = tuple(_round(10 ** x, 2) for x in rng.uniform(8, 13, 4))                # tokens
-    q3_n_tokens = _round(10 ** rng.uniform(9.5, 12.0), 2)                          # tokens
+    q2_n = tuple(round_sig(10 ** x, 2) for x in rng.uniform(6, 12, 4))                # non-embedding parameters
+    q2_d = tuple(round_sig(10 ** x, 2) for x in rng.uniform(8, 13, 4))                # tokens
+    q3_n_tokens = round_sig(10 ** rng.uniform(9.5, 12.0), 2)                          # tokens
     n_edge = (q3_n_tokens / KAPLAN.min_tokens_coefficient) ** (1 / KAPLAN.min_tokens_exponent)   # eq. 4.4
-    q3_top = _round(n_edge * 10 ** rng.uniform(-1.0, 0.0), 2)                       # penalty up to about 2%
+    q3_top = round_sig(n_edge * 10 ** rng.uniform(-1.0, 0.0), 2)                       # penalty up to about 2%
     while True:   # a model size on the explorer's grid whose dataset falls inside the tokens slider
         n_params = 10 ** (int(rng.integers(85, 116)) / 10)
         penalty = Q5_PENALTIES[int(rng.integers(len(Q5_PENALTIES)))]
@@ -46,7 +41,7 @@ def make_variant(rng) -> dict:
         "q2_n_params": q2_n,
         "q2_n_tokens": q2_d,
         "q3_n_tokens": q3_n_tokens,
-        "q3_n_range": (_round(q3_top / 1000, 2), q3_top),                           # 3 decades of N
+        "q3_n_range": (round_sig(q3_top / 1000, 2), q3_top),                           # 3 decades of N
         "q3_points": int(rng.integers(15, 41)),
         "q5_n_params": n_params,                                                    # non-embedding parameters
         "q5_max_penalty_percent": int(round(100 * penalty)),                        # percent
@@ -175,11 +170,8 @@ def _02_q5(V, q5_prediction, q5_explorer):
     expect_exact("q5_prediction", x, target, "tokens", rel=1e-6,
                  too_low="At that dataset the penalty is still above your limit: more data lowers it.",
                  too_high="At that dataset the penalty is already below your limit: a smaller one gets there too.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "overfit_penalty"):
-        raise WrongAnswer("q5_explorer should be the KaplanExplorer created in the cell above.")
-    if q5_explorer.untouched:
-        raise NotAnswered("move the tokens slider, then record it with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "KaplanExplorer", "overfit_penalty",
+                    untouched="move the tokens slider, then record it with q5_explorer.set(...)")
     v = q5_explorer.result
     if abs(np.log10(v.n_params / n_params)) > 1e-9:
         raise WrongAnswer("Leave the model size at V['q5_n_params']; move only the tokens slider.")

@@ -6,20 +6,15 @@ import numpy as np
 
 from ...approaches import hoffmann_projections
 from ...chinchilla import CHINCHILLA_FITS, chinchilla_fit, chinchilla_loss, compute_optimal
-from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
-                      expect_recorded)
+from ..checks import Question, WrongAnswer, expect_choice, expect_exact, expect_explorer, expect_number, round_sig
 from ...powerlaw import fit_power_law
 
 FITS = ("hoffmann2022", "besiroglu2024")      # the printed constants and Besiroglu et al.'s refit
 
 
-def _round(x: float, digits: int) -> float:
-    return float(f"{x:.{digits}g}")
-
-
 def make_variant(rng) -> dict:
     """One student's inputs: a run, two budgets, a projection table with two rows left out, an IsoFLOP budget."""
-    n_params = _round(10 ** rng.uniform(9.0, 11.7), 2)                              # 1B to 500B parameters
+    n_params = round_sig(10 ** rng.uniform(9.0, 11.7), 2)                              # 1B to 500B parameters
     tokens_per_param = 10 ** rng.uniform(np.log10(5), np.log10(300))                # undertrained to overtrained
     # Approach 3's projections (Table A3) bend, so each choice of rows has its own exponent; those of
     # Approaches 1 and 2 lie on one power law, whose exponent lesson 03 prints
@@ -37,11 +32,11 @@ def make_variant(rng) -> dict:
     return {
         "fit": FITS[int(rng.integers(len(FITS)))],
         "n_params": n_params,                                                        # parameters
-        "n_tokens": _round(n_params * tokens_per_param, 2),                           # tokens
-        "q2_budgets": (_round(10 ** rng.uniform(19, 22), 2), _round(10 ** rng.uniform(23, 26), 2)),   # FLOPs
+        "n_tokens": round_sig(n_params * tokens_per_param, 2),                           # tokens
+        "q2_budgets": (round_sig(10 ** rng.uniform(19, 22), 2), round_sig(10 ** rng.uniform(23, 26), 2)),   # FLOPs
         "q3_approach": approach,
         "q3_rows": rows,
-        "q5_flops": _round(10 ** rng.uniform(20, 24.5), 2),                           # FLOPs
+        "q5_flops": round_sig(10 ** rng.uniform(20, 24.5), 2),                           # FLOPs
     }
 
 
@@ -104,11 +99,8 @@ def _03_q5(V, q5_prediction, q5_explorer):
     expect_exact("q5_prediction", x, optimum, "parameters", rel=1e-6,
                  too_low="Predict with compute_optimal, for your budget and fit.",
                  too_high="Predict with compute_optimal, for your budget and fit.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "optimal_n_params"):
-        raise WrongAnswer("q5_explorer should be the IsoFlopExplorer created in the cell above.")
-    if q5_explorer.untouched:
-        raise NotAnswered("move the model-size slider, then record it with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "IsoFlopExplorer", "optimal_n_params",
+                    untouched="move the model-size slider, then record it with q5_explorer.set(...)")
     v = q5_explorer.result
     if abs(np.log10(v.flops / V["q5_flops"])) > 0.01 or v.fit != V["fit"]:
         raise WrongAnswer("Leave the compute and the fit where the explorer starts; move only the model size.")

@@ -8,7 +8,7 @@ from itertools import combinations
 import numpy as np
 
 from ...flops import matmul_flops, transformer_flops, transformer_params
-from ..checks import NotAnswered, Question, WrongAnswer, expect_exact, expect_number, expect_recorded
+from ..checks import NotAnswered, Question, WrongAnswer, expect_exact, expect_explorer, expect_number, round_sig
 from ...models import model_card
 
 # Published shapes (layers, d_model, vocabulary, context): GPT-2 (Radford et al. 2019, Table 2), GPT-3
@@ -45,10 +45,6 @@ Q5_SHARES = {0.25: "a quarter", 0.5: "half", 0.75: "three quarters"}
 CONTEXTS = tuple(2 ** k for k in range(7, 18))              # the explorer's context list, 128 ... 131,072
 
 
-def _round(x: float, digits: int) -> float:
-    return float(f"{x:.{digits}g}")
-
-
 def attention_share(n_layer, d_model, n_vocab, n_ctx) -> float:
     """Share of Hoffmann's forward FLOPs per token spent on attention over the context (as the explorer shows)."""
     c = transformer_flops(n_layer, d_model, n_vocab, n_ctx, n_head=max(1, d_model // 64), method="hoffmann").components
@@ -74,7 +70,7 @@ def make_variant(rng) -> dict:
     q3_model = Q3_MODELS[int(rng.integers(len(Q3_MODELS)))]
     card_tokens = model_card(q3_model).tokens
     while True:   # a budget in the range of today's runs, never the card's own (the lesson prints that one)
-        q3_tokens = _round(10 ** rng.uniform(np.log10(2e12), np.log10(40e12)), 2)
+        q3_tokens = round_sig(10 ** rng.uniform(np.log10(2e12), np.log10(40e12)), 2)
         if abs(q3_tokens / card_tokens - 1) > 0.05:
             break
     L4, d4, _, _ = SHAPES[Q4_MODELS[int(rng.integers(len(Q4_MODELS)))]]   # hidden: only its counts are given
@@ -226,15 +222,13 @@ def _04_q5(V, q5_prediction, q5_explorer):
                               "over the context more than your share of the forward FLOPs.")
         raise WrongAnswer("q5_prediction is too short: at that context attention over the context does not yet "
                           "take more than your share. Use Hoffmann's count, with heads of width 64.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "flop_shares"):
-        raise WrongAnswer("q5_explorer should be the TransformerExplorer created in the cell above.")
+    expect_explorer("q5_explorer", q5_explorer, "TransformerExplorer", "flop_shares")
     v = q5_explorer.result
     if (v.n_layer, v.d_model, v.n_vocab) != (n_layer, d_model, n_vocab):
         raise WrongAnswer(f"Leave the layers, the width and the vocabulary at {V['q5_model']}'s, where the explorer "
                           "starts; change only the context.")
     if v.n_ctx == n_ctx:
         raise NotAnswered("choose the context in the explorer, then record it with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
     if v.flop_shares()["attention over context"] <= V["q5_share"]:
         raise WrongAnswer("At the explorer's context attention over the context does not yet take more than your "
                           "share of the forward FLOPs: the context is too short.")

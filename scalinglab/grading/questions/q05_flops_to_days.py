@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 from ...flops import training_flops
-from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
-                      expect_recorded)
+from ..checks import Question, WrongAnswer, expect_choice, expect_exact, expect_explorer, expect_number, round_sig
 from ...hardware import accelerator
 from ...models import model_card
 from ...training import training_time
@@ -32,10 +31,6 @@ Q5_ACCELERATORS = ("A100 SXM4 80GB", "H100 SXM5", "H100 PCIe", "H800 SXM5", "H20
                    "TPU v4", "TPU v5p")
 
 
-def _round(x: float, digits: int) -> float:
-    return float(f"{x:.{digits}g}")
-
-
 def _pick(rng, options):
     return options[int(rng.integers(len(options)))]
 
@@ -59,7 +54,7 @@ def make_variant(rng) -> dict:
     card3 = model_card(q3_model)
     peak3 = accelerator(card3.accelerator).peak_flops("bf16")
     while True:   # a measured throughput (tokens/s per GPU) at an MFU large runs reach; never LLaMA-65B's 380
-        q3_tokens_per_s = _round(rng.uniform(0.33, 0.55) * peak3 / (6 * card3.params_active), 3)
+        q3_tokens_per_s = round_sig(rng.uniform(0.33, 0.55) * peak3 / (6 * card3.params_active), 3)
         if not (q3_model == "LLaMA-65B" and abs(q3_tokens_per_s - 380) < 5):
             break
     q5_model = _pick(rng, Q5_MODELS)
@@ -70,7 +65,7 @@ def make_variant(rng) -> dict:
         "q1_model": q1_model,
         "q1_mfu": _mfu(rng, LESSON_MFUS),                                         # fraction of the dense peak
         "q1_price": round(float(rng.uniform(low, high)) * 20) / 20,                # US dollars per GPU-hour
-        "q2_flops": _round(10 ** rng.uniform(22, 26), 2),                          # FLOPs
+        "q2_flops": round_sig(10 ** rng.uniform(22, 26), 2),                          # FLOPs
         "q2_accelerator": q2_accelerator,
         "q2_precision": q2_precision,
         "q2_n_devices": int(2 ** rng.integers(9, 15)),                              # 512 ... 16,384 devices
@@ -177,11 +172,8 @@ def _05_q5(V, q5_prediction, q5_explorer):
                          "BF16, with 6ND from the model card (active parameters).",
                  too_high="Predict with training_time for your variant's accelerator, devices and MFU, in dense "
                           "BF16, with 6ND from the model card (active parameters).")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "estimate"):
-        raise WrongAnswer("q5_explorer should be the TrainingCalculator created in the cell above.")
-    if q5_explorer.untouched:
-        raise NotAnswered("set the calculator to your scenario, then record it with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "TrainingCalculator", "estimate",
+                    untouched="set the calculator to your scenario, then record it with q5_explorer.set(...)")
     card, e, v = model_card(V["q5_model"]), q5_explorer.result.estimate, q5_explorer.values()
     if abs(v["n_params"] / card.params_active - 1) > 0.005 or abs(v["n_tokens"] / card.tokens - 1) > 0.005:
         raise WrongAnswer(f"N and D should stay those of {V['q5_model']}, where the calculator starts.")

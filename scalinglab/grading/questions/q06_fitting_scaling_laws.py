@@ -13,8 +13,7 @@ from ...chinchilla import ChinchillaFit, chinchilla_fit, compute_optimal
 from ...fit_explorers import compute_refit
 from ...fitting import fit_approach1, fit_approach2, fit_chinchilla, load_runs
 from ...models import model_card
-from ..checks import (NotAnswered, Question, WrongAnswer, expect_choice, expect_exact, expect_number,
-                      expect_recorded)
+from ..checks import Question, WrongAnswer, expect_choice, expect_exact, expect_explorer, expect_number
 
 TRUTH = "besiroglu2024"     # the law the synthetic runs were drawn from
 APPROACHES = {1: fit_approach1, 2: fit_approach2}
@@ -182,11 +181,8 @@ def _06_q5(V, q5_prediction, q5_explorer):
     expect_exact("q5_prediction", x, target, "FLOPs",
                  too_low="a is still within V['q5_tolerance'] of the truth one step further up.",
                  too_high="On the way up to that budget, the fitted a already left V['q5_tolerance'] of the truth.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "tokens_per_param"):
-        raise WrongAnswer("q5_explorer should be the RefitExplorer created in the cell above.")
-    if q5_explorer.untouched:
-        raise NotAnswered("move the smallest-budget slider, then record it with q5_explorer.set(...)")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "RefitExplorer", "tokens_per_param",
+                    untouched="move the smallest-budget slider, then record it with q5_explorer.set(...)")
     v = q5_explorer.result
     if v.max_flops != V["q5_max_flops"]:
         raise WrongAnswer("Keep the largest budget at V['q5_max_flops'], where the explorer starts; move only the "

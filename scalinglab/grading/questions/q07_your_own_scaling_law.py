@@ -11,7 +11,7 @@ import numpy as np
 from ...chinchilla import compute_optimal
 from ...fit_explorers import MINISERIES_EXPONENTS
 from ...fitting import fit_chinchilla
-from ..checks import Question, WrongAnswer, expect_close, expect_exact, expect_number, expect_recorded
+from ..checks import Question, WrongAnswer, expect_close, expect_exact, expect_explorer, expect_number, round_sig
 from ...mlp_lm import mlp_params
 from ...sweep import load_sweep
 from ...zipf import zipf_entropy, zipf_lexicon
@@ -24,7 +24,7 @@ LESSON_FLOPS = (1e11, 1e12)                          # the budgets the explorer'
 def _budget(rng, low: float, high: float) -> float:
     """A FLOP budget, log-uniform in [10**low, 10**high], to 2 significant digits, not one the explorer shows."""
     while True:
-        c = float(f"{10 ** rng.uniform(low, high):.2g}")
+        c = round_sig(10 ** rng.uniform(low, high), 2)
         if c not in LESSON_FLOPS:
             return c
 
@@ -187,9 +187,7 @@ def _07_q5(V, q5_prediction, q5_explorer):
     expect_exact("q5_prediction", x, ratio, "tokens per parameter", rel=1e-6,
                  too_low="Fit each cached sweep and compare compute_optimal at your budget.",
                  too_high="Fit each cached sweep and compare compute_optimal at your budget.")
-    if not hasattr(q5_explorer, "result") or not hasattr(q5_explorer.result, "exponent"):
-        raise WrongAnswer("q5_explorer should be the MiniseriesExplorer created in the cell above.")
-    expect_recorded("q5_explorer", q5_explorer)
+    expect_explorer("q5_explorer", q5_explorer, "MiniseriesExplorer", "exponent")
     if not math.isclose(q5_explorer.result.exponent, exponent):
         raise WrongAnswer("The explorer shows another language than the one of your prediction: choose that one "
                           "and record it with q5_explorer.set(...).")
