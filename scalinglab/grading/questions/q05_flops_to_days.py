@@ -14,8 +14,8 @@ from ...training import training_time
 # many MFUs). MFUs the lesson uses for these models are left out too.
 Q1_MODELS = ("LLaMA-65B", "Llama 3.1 405B", "DeepSeek-V3")
 LESSON_MFUS = (0.32, 0.34, 0.36, 0.38, 0.40, 0.41, 0.43, 0.47, 0.48)
-# Indicative rental prices per GPU-hour (lesson 05, section 7): A100 $1-5, H100 (and the H800, the same chip)
-# $2-12; the draw stays inside them.
+# Rental prices per GPU-hour are assumptions, not sourced facts (lesson 05, section 7 says so): the draw stays
+# inside the ranges that section lets a learner set, A100 $1-5, H100 (and the H800, the same chip) $2-12.
 PRICES = {"A100 SXM4 80GB": (1.0, 5.0), "H100 SXM5": (2.0, 12.0), "H800 SXM5": (2.0, 12.0)}
 # q2: accelerators and the precisions a large run trains in.
 Q2_ACCELERATORS = ("A100 SXM4 80GB", "H100 SXM5", "H200 SXM", "B200", "MI300X", "TPU v4", "TPU v5p")
@@ -53,7 +53,9 @@ def make_variant(rng) -> dict:
     q3_model = _pick(rng, Q3_MODELS)
     card3 = model_card(q3_model)
     peak3 = accelerator(card3.accelerator).peak_flops("bf16")
-    while True:   # a measured throughput (tokens/s per GPU) at an MFU large runs reach; never LLaMA-65B's 380
+    # a measured throughput (tokens/s per GPU) at an MFU large runs reach; never LLaMA-65B's 380 (Touvron et al.
+    # 2023, arXiv 2302.13971, section 2.4), which lesson 05 uses
+    while True:
         q3_tokens_per_s = round_sig(rng.uniform(0.33, 0.55) * peak3 / (6 * card3.params_active), 3)
         if not (q3_model == "LLaMA-65B" and abs(q3_tokens_per_s - 380) < 5):
             break
