@@ -1,13 +1,16 @@
 """Explorer responsiveness in a real browser: key press to updated figure on screen.
 
 For every explorer of the course, in one JupyterLab page in Chromium, this
-moves the main slider one step at a time with the keyboard (right, left, right...) and measures the
-time from the key press to the new figure decoded and painted, over MOVES
+moves the main slider one step at a time with the keyboard (right, left, right...; a dropdown: down,
+up, ...) and measures the time from the key press to the new figure decoded and painted, over MOVES
 moves. Side by side, in the same run, it measures the naive implementation
 of the same explorer: ``interactive_output`` that clears its output and
 displays a freshly drawn figure on every move (the same compute_* and plot_*
 functions, so only the update path differs). Prints median and p95 for
-both and the ratio.
+both and the ratio. The fitting explorers (lessons 06 and 07) are measured
+with their cache of full fits emptied before every move: each move shows a
+quick refit from earlier optima while the full fit runs in the background,
+the worst case a learner meets; their naive version fits in full on every move.
 
     make bench                     (or: .venv/bin/python benchmarks/bench_explorers.py)
 
@@ -28,28 +31,49 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 MOVES = 25
-EXPLORERS = {   # class name -> plot function of scalinglab.explorers
-    "PowerLawExplorer": "plot_power_law",
-    "KaplanExplorer": "plot_kaplan",
-    "IsoFlopExplorer": "plot_isoflop",
-    "TransformerExplorer": "plot_transformer",
-    "TrainingCalculator": "plot_training_run",
+EXPLORERS = {   # class name of scalinglab.widgets -> its plot function, as module.function of scalinglab
+    "PowerLawExplorer": "explorers.plot_power_law",
+    "KaplanExplorer": "explorers.plot_kaplan",
+    "IsoFlopExplorer": "explorers.plot_isoflop",
+    "TransformerExplorer": "explorers.plot_transformer",
+    "TrainingCalculator": "explorers.plot_training_run",
+    "RefitExplorer": "fit_explorers.plot_refit",
+    "MiniseriesExplorer": "fit_explorers.plot_miniseries",
+    "InferenceExplorer": "beyond_explorers.plot_inference",
+    "RepetitionExplorer": "beyond_explorers.plot_repetition",
+    "EmergenceExplorer": "ability_explorers.plot_emergence",
+    "InferenceComputeExplorer": "ability_explorers.plot_test_time",
+    "MemoryExplorer": "memory_explorers.plot_memory",
 }
 
 SETUP = """\
+import importlib
 import ipywidgets as widgets
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-import scalinglab.explorers as ex
+import scalinglab.fit_explorers as fx
 import scalinglab.widgets as sw
 
-def naive(cls_name, plot_name):
-    '''The same explorer, the naive way: a new figure per move, shown through interactive_output.'''
+def uncached(cls_name):
+    '''The explorer, with the fitting explorers' cache of full fits emptied before every move (the worst case).'''
+    cls = getattr(sw, cls_name)
+    if cls.compute_quick is sw.Explorer.compute_quick:
+        return cls()
+    class Uncached(cls):
+        def compute_quick(self, **values):
+            fx._FULL_FITS.clear()
+            return super().compute_quick(**values)
+    return Uncached()
+
+def naive(cls_name, plot_path):
+    '''The same explorer, the naive way: a full computation and a new figure per move, through interactive_output.'''
     e = getattr(sw, cls_name)()
     for control in e.controls.values():
         control.unobserve(e._on_change, names="value")
-    plot = getattr(ex, plot_name)
+    module, function = plot_path.rsplit(".", 1)
+    plot = getattr(importlib.import_module("scalinglab." + module), function)
     def show(**values):
+        fx._FULL_FITS.clear()
         figure = plot(e.compute(**values)).figure
         FigureCanvasAgg(figure)
         display(figure)
@@ -89,14 +113,29 @@ JS_ARM_NAIVE = """(area) => {""" + JS_DONE + """
   obs.observe(area, {childList: true, subtree: true, attributes: true});
 }"""
 
+JS_NEXT_OPTION = """(select) => {
+  window.__t0 = performance.now();
+  select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+  select.dispatchEvent(new Event('change', {bubbles: true}));
+}"""
+
 JS_STAMP_KEYDOWN = """() => document.addEventListener('keydown', () => { window.__t0 = performance.now(); }, true)"""
 
 
-def build_notebook(path: Path) -> None:
+def chosen() -> dict:
+    """The explorers to measure: all, or those named in the command line (``bench_explorers.py RefitExplorer``)."""
+    names = sys.argv[1:] or list(EXPLORERS)
+    unknown = [n for n in names if n not in EXPLORERS]
+    if unknown:
+        sys.exit(f"unknown explorer(s) {unknown}; known: {', '.join(EXPLORERS)}")
+    return {n: EXPLORERS[n] for n in names}
+
+
+def build_notebook(path: Path, explorers: dict) -> None:
     nb = nbformat.v4.new_notebook()
     cells = [nbformat.v4.new_code_cell(SETUP)]
-    for cls, plot in EXPLORERS.items():
-        cells.append(nbformat.v4.new_code_cell(f"sw.{cls}()"))
+    for cls, plot in explorers.items():
+        cells.append(nbformat.v4.new_code_cell(f"uncached({cls!r})"))
         cells.append(nbformat.v4.new_code_cell(f"naive({cls!r}, {plot!r})"))
     nb.cells = cells
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -109,20 +148,27 @@ def measure(page, handle, arm_js, target, warmup=2) -> list:
     Right after "run all" the page is still settling and a first move can wait for
     the next one; the warm-up presses (each given up to 10 s) keep that out of the numbers.
     """
-    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-    keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
-    presses = 0
+    if handle.evaluate("e => e.tagName") == "SELECT":
+        def move():   # a dropdown: the next option, timed from the change (a closed select ignores arrow keys)
+            handle.evaluate(JS_NEXT_OPTION)
+    else:
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
+        presses = 0
 
-    def key():   # alternate, so every press changes the value wherever the slider starts
-        nonlocal presses
-        presses += 1
-        return keys[(presses - 1) % 2]
+        def move():   # alternate, so every press changes the value wherever the slider starts
+            nonlocal presses
+            presses += 1
+            handle.focus()
+            page.keyboard.press(keys[(presses - 1) % 2])
 
-    done = 0
+    done = tries = 0
     while done < warmup:
+        tries += 1
+        if tries > 10 * warmup:
+            raise RuntimeError("the figure never changed after a key press on the explorer's main control")
         target.evaluate(arm_js)
-        handle.focus()
-        page.keyboard.press(key())
+        move()
         try:
             page.wait_for_function("window.__lat !== undefined", timeout=10_000)
             done += 1
@@ -131,12 +177,17 @@ def measure(page, handle, arm_js, target, warmup=2) -> list:
     latencies = []
     for _ in range(MOVES):
         target.evaluate(arm_js)
-        handle.focus()
-        page.keyboard.press(key())
+        move()
         page.wait_for_function("window.__lat !== undefined", timeout=20_000)
         latencies.append(page.evaluate("window.__lat"))
         page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
     return latencies
+
+
+def main_control(area):
+    """An explorer's first slider handle, or its first dropdown when it has no slider."""
+    handles = area.locator(".noUi-handle")
+    return handles.first if handles.count() else area.locator("select").first
 
 
 def p95(values):
@@ -151,7 +202,8 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench_explorers.ipynb"
-        build_notebook(path)
+        explorers = chosen()
+        build_notebook(path, explorers)
         with jupyter_lab(folders=("notebooks",)) as (base, root), chromium() as browser:
             (root / "notebooks" / path.name).write_bytes(path.read_bytes())
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
@@ -164,13 +216,13 @@ def main() -> int:
             page.wait_for_timeout(3000)
             cells = nb.panel.locator(".jp-CodeCell")
             rows = []
-            for i, cls in enumerate(EXPLORERS):
+            for i, cls in enumerate(explorers):
+                print(f"measuring {cls}", file=sys.stderr, flush=True)
                 fast_area, naive_area = cells.nth(2 * i + 1), cells.nth(2 * i + 2)
                 fast_area.scroll_into_view_if_needed()
-                fast = measure(page, fast_area.locator(".noUi-handle").first, JS_ARM_FAST,
-                               fast_area.locator(".widget-image").first)
+                fast = measure(page, main_control(fast_area), JS_ARM_FAST, fast_area.locator(".widget-image").first)
                 naive_area.scroll_into_view_if_needed()
-                slow = measure(page, naive_area.locator(".noUi-handle").first, JS_ARM_NAIVE, naive_area)
+                slow = measure(page, main_control(naive_area), JS_ARM_NAIVE, naive_area)
                 rows.append((cls, fast, slow))
     print(f"key press to figure on screen, {MOVES} moves each (ms)")
     print(f"{'explorer':22s} {'median':>8s} {'p95':>8s}   {'naive median':>12s} {'naive p95':>10s}   {'ratio':>6s}  target")

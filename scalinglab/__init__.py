@@ -6,6 +6,17 @@ units and the paper (with arXiv id) its numbers come from.
 """
 
 from ._checks import ScalingLabError, UnknownNameError
+from .abilities import (
+    TwoStepFit, best_of_n_accuracy, best_of_n_ceiling, best_of_n_kl, exact_match, fit_two_step,
+    overoptimization_gold_reward, pass_at_k, pass_at_k_unbiased, per_token_accuracy_needed, sigmoid_accuracy,
+)
+from .ability_models import load_ability_series, string_metrics, word_completion
+from .beyond import (
+    MUENNIGHOFF_FIT, R_STAR_PARAMS, R_STAR_TOKENS, SARDANA_FIT, InferenceOptimum, Recipe, RepeatedRuns, RStarFit,
+    chinchilla_optimal_tokens, data_constrained_loss, deepseek_batch_size, deepseek_flops_per_token,
+    deepseek_learning_rate, effective_params, effective_ratio, effective_tokens, equivalent_fresh_tokens, fit_r_star,
+    inference_optimal, lifetime_flops, load_recipes, load_repeated_runs, tokens_for_loss,
+)
 from .chinchilla import (
     CHINCHILLA_FITS,
     TOKENS_PER_PARAM,
@@ -28,6 +39,10 @@ from .flops import FlopCount, ParamCount, matmul_flops, training_flops, transfor
 from .hardware import PRECISIONS, Accelerator, accelerator, accelerators
 from .kaplan import (
     KAPLAN, KaplanConstants, kaplan_compute_optimal, kaplan_loss, kaplan_min_tokens, kaplan_overfit_penalty,
+)
+from .memory import (
+    OPTIMIZERS, RECOMPUTE, TRAINING_PRECISIONS, DecodeStep, Roofline, TrainingMemory, activation_memory, decode_time,
+    kv_cache_bytes, pipeline_bubble, roofline, training_memory,
 )
 from .mlp_lm import MLPLanguageModel, TrainResult, mlp_flops, mlp_params, train_mlp
 from .models import ModelCard, model_card, model_cards
@@ -52,4 +67,13 @@ __all__ = [
     "isoflop_curve", "kaplan_compute_optimal", "kaplan_loss", "kaplan_min_tokens", "kaplan_overfit_penalty", "matmul_flops", "model_card", "model_cards",
     "parse_quantity", "power_law", "training_flops", "training_time", "transformer_flops",
     "transformer_params",
+    "DecodeStep", "OPTIMIZERS", "RECOMPUTE", "Roofline", "TRAINING_PRECISIONS", "TrainingMemory", "activation_memory",
+    "decode_time", "kv_cache_bytes", "pipeline_bubble", "roofline", "training_memory",
+    "MUENNIGHOFF_FIT", "R_STAR_PARAMS", "R_STAR_TOKENS", "SARDANA_FIT", "InferenceOptimum", "Recipe", "RepeatedRuns",
+    "RStarFit", "chinchilla_optimal_tokens", "data_constrained_loss", "deepseek_batch_size", "deepseek_flops_per_token",
+    "deepseek_learning_rate", "effective_params", "effective_ratio", "effective_tokens", "equivalent_fresh_tokens",
+    "fit_r_star", "inference_optimal", "lifetime_flops", "load_recipes", "load_repeated_runs", "tokens_for_loss",
+    "TwoStepFit", "best_of_n_accuracy", "best_of_n_ceiling", "best_of_n_kl", "exact_match", "fit_two_step",
+    "overoptimization_gold_reward", "pass_at_k", "pass_at_k_unbiased", "per_token_accuracy_needed", "sigmoid_accuracy",
+    "load_ability_series", "string_metrics", "word_completion",
 ]

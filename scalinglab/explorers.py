@@ -27,11 +27,19 @@ FIGSIZE = (7.2, 4.0)   # inches; legible at notebook width at 100 dpi
 
 @dataclass
 class Plot:
-    """A drawn figure and the artists that change; ``update(result)`` moves them."""
+    """A drawn figure and the artists that change; ``update(result)`` moves them.
+
+    ``rescale(result)``, if given, moves axis limits to fit a result and returns whether any moved
+    (then the static background must be redrawn). ``widest()``, if given, puts the figure in the
+    state with the widest tick labels and returns a function that undoes it: the layout is computed
+    once, in that state, and then kept, so later redraws skip the layout engine and no label is cut.
+    """
 
     figure: Figure
     dynamic: list = field(default_factory=list)   # artists redrawn on every update
     updater: object = None
+    rescale: object = None
+    widest: object = None
 
     def update(self, result) -> None:
         self.updater(result)
@@ -88,8 +96,22 @@ def plot_power_law(view: PowerLawView) -> Plot:
             line.set_data(v.x, v.y)
         title.set_text(f"y = {v.coefficient:.3g} · x^{v.exponent:+.2f}   (slope on log-log axes = {v.exponent:+.2f})")
 
+    def rescale(v: PowerLawView) -> bool:
+        # keep the curve inside the linear panel, filling at least a quarter of it; the limit moves on a
+        # coarse ladder and only when the curve leaves that band, so most moves are blitted
+        top, peak = lin.get_ylim()[1], float(np.max(v.y))
+        if top / 4 < peak <= top or (peak <= 1.0 and top == 1.0) or (peak > 1e4 and top == 1e4):
+            return False
+        lin.set_ylim(0, linear_ylim(v))
+        return True
+
+    def widest():
+        old = lin.get_ylim()
+        lin.set_ylim(0, 1e4)           # "10000": the widest tick label of the linear panel
+        return lambda: lin.set_ylim(*old)
+
     update(view)
-    plot = Plot(fig, [*lines, title], update)
+    plot = Plot(fig, [*lines, title], update, rescale, widest)
     plot.linear_axes = lin
     return plot
 
@@ -351,7 +373,7 @@ def plot_training_run(view: TrainingView) -> Plot:
     ax = fig.subplots()
     ax.set_yscale("log")
     ax.set_xlim(0, 100)
-    ax.set_ylim(0.1, 1e5)
+    ax.set_ylim(*days_window(view))
     ax.set_xlabel("model FLOPs utilisation, MFU (%)")
     ax.set_ylabel("training time (days)")
     ax.grid(True, alpha=0.3)
@@ -370,5 +392,23 @@ def plot_training_run(view: TrainingView) -> Plot:
         title.set_text(f"{format_quantity(e.flops)} FLOPs on {e.n_devices:,} × {e.accelerator}: "
                        f"{e.days:,.1f} days at {e.mfu:.0%} MFU")
 
+    def rescale(v: TrainingView) -> bool:
+        low, high = ax.get_ylim()
+        if low <= np.min(v.days_curve) and np.max(v.days_curve) <= high:
+            return False                # the curve is still inside: keep the axis, blit
+        ax.set_ylim(*days_window(v))
+        return True
+
+    def widest():
+        old = ax.get_ylim()
+        ax.set_ylim(1e-13, 1e-10)      # two-digit negative powers of ten: the widest tick labels
+        return lambda: ax.set_ylim(*old)
+
     update(view)
-    return Plot(fig, [line, marker, title], update)
+    return Plot(fig, [line, marker, title], update, rescale, widest)
+
+
+def days_window(view: TrainingView) -> tuple:
+    """Days axis of the calculator: three decades that hold the whole MFU curve (it spans 1.3), with room on both sides."""
+    low = float(10.0 ** np.floor(np.log10(np.min(view.days_curve)) - 0.5))
+    return low, low * 1e3

@@ -3,12 +3,18 @@
 Like :mod:`scalinglab.explorers`: a pure ``compute_*`` and a ``plot_*`` that
 returns a :class:`~scalinglab.explorers.Plot` whose ``update`` moves artists
 in place. The widget wrappers are in :mod:`scalinglab.widgets`.
+
+A full Approach-3 fit (4,500 starts) takes 0.2 to 0.5 s, too slow for a slider. So a ``compute_*``
+given ``warm`` fits (earlier optima) first refines only those starts (a few ms) and marks the view
+``provisional``; the widget shows it at once and computes the full fit in the background. Full fits
+are cached: the final view is exactly :func:`~scalinglab.fitting.fit_chinchilla`'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from threading import Lock
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -36,6 +42,7 @@ class RefitView:
     message: str               # why there is no fit, if there is none
     budgets: np.ndarray        # the distinct budgets of the runs, FLOPs
     curves: np.ndarray         # fitted loss along N_CURVE for each budget (NaN without a fit)
+    provisional: bool = False  # refined from earlier optima only; the full 4,500-start fit is still to come
 
     @property
     def tokens_per_param(self):
@@ -43,28 +50,63 @@ class RefitView:
         return None if self.fit is None else compute_optimal(1e22, fit=self.fit).tokens_per_param
 
 
-@lru_cache(maxsize=64)
-def _fit_subset(name: str, lo: float, hi: float):
-    runs = load_runs(name)
-    keep = (runs.flops >= lo * (1 - 1e-9)) & (runs.flops <= hi * (1 + 1e-9))
+_FULL_FITS: dict = {}        # (what, ...) -> (fit or None, message): full fits, computed once
+_FULL_FITS_LOCK = Lock()
+
+
+def _full_fit(key, n_params, n_tokens, loss):
+    """fit_chinchilla with its 4,500 starts, cached under ``key``: (fit, "") or (None, why not)."""
+    with _FULL_FITS_LOCK:
+        if key in _FULL_FITS:
+            return _FULL_FITS[key]
     try:
-        fit = fit_chinchilla(runs.n_params[keep], runs.n_tokens[keep], runs.loss[keep], progress=False)
-        return keep, fit, ""
+        found = fit_chinchilla(n_params, n_tokens, loss, progress=False), ""
     except ScalingLabError as exc:
-        return keep, None, str(exc)
+        found = None, str(exc)
+    with _FULL_FITS_LOCK:
+        return _FULL_FITS.setdefault(key, found)
 
 
-def compute_refit(min_flops, max_flops, runs="synthetic") -> RefitView:
-    """Fit Approach 3 (Hoffmann's objective and start grid) to the runs whose budget is in [min, max] FLOPs."""
+def _quick_fit(key, n_params, n_tokens, loss, warm):
+    """The full fit if it is cached; else refine only the optima of the ``warm`` fits: (fit, "", provisional)."""
+    with _FULL_FITS_LOCK:
+        if key in _FULL_FITS:
+            return (*_FULL_FITS[key], False)
+    starts = [(np.log(f.A), np.log(f.B), np.log(f.E), f.alpha, f.beta) for f in warm if f is not None]
+    if starts:
+        try:
+            return fit_chinchilla(n_params, n_tokens, loss, starts=starts, progress=False), "", True
+        except ScalingLabError:
+            pass      # too few runs, say: the full fit says why, as fast
+    return (*_full_fit(key, n_params, n_tokens, loss), False)
+
+
+def known_fits(limit: int = 8) -> list:
+    """The most recent full fits of this module's explorers: good starts for a quick refit."""
+    with _FULL_FITS_LOCK:
+        return [fit for fit, _ in list(_FULL_FITS.values())[-limit:] if fit is not None]
+
+
+def compute_refit(min_flops, max_flops, runs="synthetic", warm=None) -> RefitView:
+    """Fit Approach 3 (Hoffmann's objective and start grid) to the runs whose budget is in [min, max] FLOPs.
+
+    ``warm``: earlier fits; unless the full fit is already cached, only their optima are refined
+    (a few milliseconds) and the view is marked ``provisional``.
+    """
     lo, hi = sorted((float(min_flops), float(max_flops)))
-    keep, fit, message = _fit_subset(runs, lo, hi)
     table = load_runs(runs)
+    keep = (table.flops >= lo * (1 - 1e-9)) & (table.flops <= hi * (1 + 1e-9))
+    data, key = (table.n_params[keep], table.n_tokens[keep], table.loss[keep]), ("refit", runs, lo, hi)
+    if warm is None:
+        fit, message, provisional = (*_full_fit(key, *data), False)
+    else:
+        fit, message, provisional = _quick_fit(key, *data, warm)
     budgets = np.unique(table.flops)
     if fit is None:
         curves = np.full((budgets.size, N_CURVE.size), np.nan)
     else:
         curves = np.array([chinchilla_loss(N_CURVE, c / (6 * N_CURVE), fit=fit) for c in budgets])
-    return RefitView(lo, hi, keep, table, fit, message, budgets, curves)
+    return RefitView(lo, hi, keep, table, fit, message, budgets, curves, provisional)
 
 
 def plot_refit(view: RefitView, truth=None) -> Plot:
@@ -93,7 +135,8 @@ def plot_refit(view: RefitView, truth=None) -> Plot:
         for line, row in zip(lines, v.curves):
             line.set_ydata(row)
         span = f"{format_quantity(v.min_flops)}–{format_quantity(v.max_flops)} FLOPs"
-        title.set_text(f"Approach 3 refitted on {int(v.included.sum())} runs, budgets {span}"
+        title.set_text((f"Approach 3 refitted on {int(v.included.sum())} runs, budgets {span}"
+                        + (" (refining…)" if v.provisional else ""))
                        if v.fit is not None else f"No fit on {int(v.included.sum())} runs ({span})")
 
     update(view)
@@ -111,6 +154,7 @@ class MiniseriesView:
     n_grid: np.ndarray
     token_values: np.ndarray
     fitted_curves: np.ndarray   # fitted loss along n_grid, one row per token budget
+    provisional: bool = False   # refined from earlier optima only; the full 4,500-start fit is still to come
 
     @property
     def entropy_error(self) -> float:
@@ -119,12 +163,6 @@ class MiniseriesView:
 
     def tokens_per_param(self, flops: float) -> float:
         return compute_optimal(flops, fit=self.fit).tokens_per_param
-
-
-@lru_cache(maxsize=8)
-def _miniseries_fit(exponent: float):
-    table = load_sweep(exponent)
-    return table, fit_chinchilla(table["n_params"], table["n_tokens"], table["loss"], progress=False)
 
 
 MINISERIES_EXPONENTS = (1.3, 1.5, 2.0)   # the Zipf exponents with a cached sweep in scalinglab/data
@@ -138,13 +176,25 @@ def _miniseries_loss_range():
     return max(low, 0.0), high
 
 
-def compute_miniseries(exponent) -> MiniseriesView:
-    """The cached sweep for a Zipf exponent, its Approach-3 fit and the exact irreducible loss."""
-    table, fit = _miniseries_fit(float(exponent))
+def compute_miniseries(exponent, warm=None) -> MiniseriesView:
+    """The cached sweep for a Zipf exponent, its Approach-3 fit and the exact irreducible loss.
+
+    ``warm``: earlier fits; unless the full fit is already cached, only their optima are refined
+    (a few milliseconds) and the view is marked ``provisional``.
+    """
+    table = load_sweep(float(exponent))
+    data, key = (table["n_params"], table["n_tokens"], table["loss"]), ("miniseries", float(exponent))
+    if warm is None:
+        fit, message, provisional = (*_full_fit(key, *data), False)
+    else:
+        fit, message, provisional = _quick_fit(key, *data, warm)
+    if fit is None:
+        raise ScalingLabError(f"exponent {exponent}: {message}")
     n_grid = np.logspace(np.log10(table["n_params"].min()) - 0.1, np.log10(table["n_params"].max()) + 0.1, 100)
     tokens = np.unique(table["n_tokens"])
     curves = np.array([chinchilla_loss(n_grid, d, fit=fit) for d in tokens])
-    return MiniseriesView(float(exponent), table, fit, zipf_entropy(float(exponent)), n_grid, tokens, curves)
+    return MiniseriesView(float(exponent), table, fit, zipf_entropy(float(exponent)), n_grid, tokens, curves,
+                          provisional)
 
 
 def plot_miniseries(view: MiniseriesView) -> Plot:
@@ -175,7 +225,8 @@ def plot_miniseries(view: MiniseriesView) -> Plot:
             curve.set_data(v.n_grid, row)
         exact.set_ydata([v.exact_entropy, v.exact_entropy])
         fitted.set_ydata([v.fit.E, v.fit.E])
-        title.set_text(f"Zipf exponent a = {v.exponent:g}: fitted E is {100 * v.entropy_error:+.1f}% off the exact")
+        title.set_text(f"Zipf exponent a = {v.exponent:g}: fitted E is {100 * v.entropy_error:+.1f}% off the exact"
+                       + (" (refining…)" if v.provisional else ""))
 
     update(view)
     return Plot(fig, [*dots, *curves, exact, fitted, title], update)

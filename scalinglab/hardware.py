@@ -1,7 +1,10 @@
-"""Accelerators: peak FLOP/s per precision, memory, bandwidth and power.
+"""Accelerators: peak FLOP/s per precision, memory, bandwidth, interconnect and power.
 
 The numbers live in ``scalinglab/data/accelerators.csv`` with a source on
-every row (vendor datasheets); this module only reads them.
+every row (vendor datasheets); this module only reads them. Memory
+bandwidth (HBM to the chip) is in TB/s; the interconnect between devices
+(NVLink, Infinity Fabric, ICI) is the vendor's total per device, both
+directions together, in GB/s, with its own source column.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ _FILE = "accelerators.csv"
 
 @dataclass(frozen=True)
 class Accelerator:
-    """One accelerator's datasheet: peaks in TFLOP/s, memory in GB, bandwidth in TB/s, power in W."""
+    """One accelerator's datasheet: peaks in TFLOP/s, memory in GB, bandwidth in TB/s, power in W.
+
+    ``interconnect_gb_s`` is the device-to-device link (NVLink, Infinity Fabric, ICI) in GB/s, both
+    directions added as vendors quote it; None where no per-device figure is published.
+    """
 
     name: str
     vendor: str
@@ -30,6 +37,30 @@ class Accelerator:
     source: str = field(repr=False, default="")
     notes: str = field(repr=False, default="")
     aliases: tuple = field(repr=False, default=())
+    interconnect: str = field(repr=False, default="")
+    interconnect_gb_s: float | None = field(repr=False, default=None)
+    interconnect_source: str = field(repr=False, default="")
+
+    @property
+    def memory_bytes(self) -> float:
+        """Device memory in bytes (``memory_gb`` x 1e9)."""
+        return self.memory_gb * 1e9
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        """Memory (HBM) bandwidth in bytes/s (``bandwidth_tb_s`` x 1e12)."""
+        return self.bandwidth_tb_s * 1e12
+
+    def interconnect_bytes_per_s(self) -> float:
+        """Device-to-device bandwidth in bytes/s, both directions together.
+
+        >>> accelerator("H100").interconnect_bytes_per_s()     # NVLink 4, H100 SXM datasheet
+        900000000000.0
+        """
+        if self.interconnect_gb_s is None:
+            raise ScalingLabError(f"accelerator: the {self.name} has no published per-device interconnect "
+                                  f"bandwidth ({self.interconnect_source or 'none in the table'})")
+        return self.interconnect_gb_s * 1e9
 
     def peak_flops(self, precision="bf16", sparse=False) -> float:
         """Peak throughput in FLOP/s at ``precision`` ("fp32", "tf32", "bf16", "fp16", "fp8").
@@ -90,11 +121,15 @@ def _row_to_accelerator(row: dict) -> Accelerator:
     memory, bandwidth = number(row, "memory_gb", _FILE), number(row, "bandwidth_tb_s", _FILE)
     if memory is None or bandwidth is None:
         raise RuntimeError(f"{_FILE}: {row['name']} needs memory_gb and bandwidth_tb_s")
+    if not row["interconnect"] or not row["interconnect_source"]:
+        raise RuntimeError(f"{_FILE}: {row['name']} needs an interconnect and an interconnect_source")
     return Accelerator(
         name=row["name"], vendor=row["vendor"], year=int(row["year"]), memory_gb=memory,
         bandwidth_tb_s=bandwidth, tdp_w=number(row, "tdp_w", _FILE), peaks_tflops=peaks,
         source=row["source"], notes=row["notes"],
         aliases=tuple(a.strip() for a in row["aliases"].split(";") if a.strip()),
+        interconnect=row["interconnect"], interconnect_gb_s=number(row, "interconnect_gb_s", _FILE),
+        interconnect_source=row["interconnect_source"],
     )
 
 

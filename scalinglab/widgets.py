@@ -1,223 +1,38 @@
-"""Widget explorers and self-checks for the lessons (ipywidgets is imported only here and in ``_progress``).
+"""The lessons' widget explorers and self-checks: every explorer of the course is importable from here.
 
-Each explorer is a thin wrapper: its controls feed a ``compute_*`` function
-of :mod:`scalinglab.explorers`, and the result moves the artists of a
-``plot_*`` figure. The figure is drawn once on a reused Agg canvas; a move
-redraws only the changing artists over a cached background (blitting) and
-sends a quickly compressed PNG to an ``Image`` widget. This needs no
-frontend extension, works under any matplotlib backend, keeps the picture
-in the saved notebook, and takes about 70 ms a move where a full replot
-takes about 400 ms.
+Each explorer is a thin wrapper (:class:`~scalinglab._explorer.Explorer`): its controls feed a
+``compute_*`` function of :mod:`scalinglab.explorers` (or of a later lesson's explorer module), and
+the result moves the artists of a ``plot_*`` figure. ipywidgets is imported only by the explorer
+modules and ``_progress``.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import re
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from PIL import Image as PILImage
 
-from ._checks import ScalingLabError, unknown_name
+from ._checks import ScalingLabError
+from ._explorer import _STYLE, Explorer, FigureImage, _slider_layout, _table  # noqa: F401  (the door)
 from ._progress import progress_bar  # noqa: F401  (kept importable from here)
 from .explorers import (
-    compute_isoflop, compute_kaplan, compute_power_law, compute_training_run, compute_transformer, linear_ylim,
+    compute_isoflop, compute_kaplan, compute_power_law, compute_training_run, compute_transformer,
     plot_isoflop,
     plot_kaplan, plot_power_law, plot_training_run, plot_transformer,
 )
 from .chinchilla import CHINCHILLA_FITS, chinchilla_fit, compute_optimal
-from .fit_explorers import MINISERIES_EXPONENTS, compute_miniseries, compute_refit, plot_miniseries, plot_refit
+from .fit_explorers import (
+    MINISERIES_EXPONENTS, compute_miniseries, compute_refit, known_fits, plot_miniseries, plot_refit,
+)
 from .fitting import load_runs
 from .hardware import PRECISIONS, accelerators
+from .ability_explorers import EmergenceExplorer, InferenceComputeExplorer  # noqa: F401  (lesson 09)
+from .beyond_explorers import InferenceExplorer, RepetitionExplorer  # noqa: F401  (lesson 08)
+from .memory_explorers import MemoryExplorer  # noqa: F401  (lesson 10)
 from .models import model_card
 from .units import format_quantity, parse_quantity
-
-
-class FigureImage:
-    """A matplotlib figure shown through an ``ipywidgets.Image``, redrawn by blitting."""
-
-    def __init__(self, plot):
-        self.plot = plot
-        self.figure = plot.figure
-        self.canvas = FigureCanvasAgg(self.figure)
-        width = int(self.figure.get_figwidth() * self.figure.dpi)
-        self.image = widgets.Image(format="png", width=width, layout=widgets.Layout(max_width="100%"))
-        for artist in plot.dynamic:
-            artist.set_animated(True)
-        self._background = None
-
-    def redraw(self) -> None:
-        """Draw everything that does not move, cache it, then blit the moving artists."""
-        self.canvas.draw()
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.blit()
-
-    def blit(self) -> None:
-        """Restore the cached background, draw the moving artists on it and publish a PNG."""
-        if self._background is None:
-            return self.redraw()
-        self.canvas.restore_region(self._background)
-        for artist in self.plot.dynamic:
-            (artist.axes or self.figure).draw_artist(artist)
-        self.image.value = self.png()
-
-    def png(self) -> bytes:
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        PILImage.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
-class Explorer:
-    """Controls, a figure and a readout; subclasses define ``compute`` and ``describe``."""
-
-    title = ""
-
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
-        self._grading_args = (args, kwargs)   # how it was made, so a grader can make the same one
-        return self
-
-    def __init__(self, controls: dict, plot_function, layout_rows=None, presets=None, preset=None,
-                 preset_label="preset"):
-        self.controls = controls
-        self.presets = presets or {}
-        self._applying_preset = False
-        for name, value in self.presets.get(preset, {}).items():   # every setting of the preset, not some
-            controls[name].value = value
-        self.readout = widgets.HTML()
-        self.result = self.compute(**self.values())
-        self.figure = FigureImage(plot_function(self.result))
-        rows = layout_rows or [list(controls)]
-        boxes = [widgets.HBox([controls[name] for name in row]) for row in rows]
-        header = [widgets.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
-        if self.presets:
-            self.preset = widgets.Dropdown(options=["custom", *self.presets], value=preset or "custom",
-                                           description=preset_label, style=_STYLE,
-                                           layout=widgets.Layout(width="340px"))
-            self.preset.observe(self._on_preset, names="value")
-            header.append(self.preset)
-        self.widget = widgets.VBox(header + boxes + [self.figure.image, self.readout])
-        for control in controls.values():
-            control.observe(self._on_change, names="value")
-        self.figure.redraw()
-        self.readout.value = self.describe(self.result)
-        self._initial = self.values()
-        self._recorded = self._initial    # where code last put it: what grading, which reruns the code, sees
-
-    @property
-    def recorded(self) -> bool:
-        """True while the controls are where the last ``.set(...)`` (or the constructor) put them."""
-        return self.values() == self._recorded
-
-    @property
-    def untouched(self) -> bool:
-        """True while every control still has the value the explorer was created with."""
-        return self.values() == self._initial
-
-    def _on_preset(self, change) -> None:
-        if change["new"] not in self.presets:
-            return
-        self._applying_preset = True
-        try:
-            for name, value in self.presets[change["new"]].items():
-                self.controls[name].value = value
-        finally:
-            self._applying_preset = False
-
-    @property
-    def image(self):
-        return self.figure.image
-
-    def values(self) -> dict:
-        return {name: control.value for name, control in self.controls.items()}
-
-    def set(self, **values) -> None:
-        """Set controls by name, as if moved by hand: ``explorer.set(n_params=7e10)``.
-
-        Values outside a slider's range, or not among a dropdown's options, are refused
-        with a clear message instead of being silently clamped. ``preset=...`` picks a preset.
-        """
-        names = set(self.controls) | ({"preset"} if self.presets else set())
-        for name, value in values.items():
-            if name not in names:
-                raise unknown_name("set", name, "control", names)
-            control = self.preset if name == "preset" else self.controls[name]
-            options = getattr(control, "options", None)
-            if options is not None:
-                allowed = [o[1] if isinstance(o, tuple) else o for o in options]   # (label, value) pairs
-                if not any(value == a for a in allowed):
-                    raise unknown_name(name, value, f"{name} option", [str(a) for a in allowed])
-                continue
-            low, high = getattr(control, "min", None), getattr(control, "max", None)
-            if isinstance(control, widgets.FloatLogSlider):
-                low, high = control.base ** control.min, control.base ** control.max
-            if low is not None and not (low <= value <= high):
-                raise ScalingLabError(f"{name} = {value!r} is outside this explorer's range [{low:g}, {high:g}]")
-        if "preset" in values:
-            self.preset.value = values.pop("preset")
-        for name, value in values.items():
-            self.controls[name].value = value
-        self._recorded = self.values()
-
-    def settings(self, name: str = "explorer") -> str:
-        """The line of code that puts an explorer in its current state; paste it into an answer cell."""
-        def show(key, v):   # a choice among options must be pasted back exactly
-            exact = hasattr(self.controls[key], "options")
-            return f"{v:.4g}" if isinstance(v, float) and not exact else repr(v)
-        line = f"{name}.set(" + ", ".join(f"{k}={show(k, v)}" for k, v in self.values().items()) + ")"
-        print(line)
-        return line
-
-    def grading_state(self) -> dict:
-        """How this explorer was made and where its controls are: what a grader reads, as data."""
-        args, kwargs = self._grading_args
-        return {"args": list(args), "kwargs": dict(kwargs), "values": self.values()}
-
-    def compute(self, **values):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def describe(self, result) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def needs_redraw(self, change) -> bool:
-        """Whether a change alters the static background (most do not)."""
-        return False
-
-    def _on_change(self, change) -> None:
-        if self.presets and not self._applying_preset and self.preset.value != "custom":
-            self.preset.value = "custom"   # a control moved by hand no longer shows the preset
-        try:
-            result = self.compute(**self.values())
-        except ScalingLabError as exc:   # show bad settings as a message, never a traceback
-            self.readout.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
-            return
-        self.result = result
-        self.figure.plot.update(result)
-        if self.needs_redraw(change):
-            self.figure.redraw()
-        else:
-            self.figure.blit()
-        self.readout.value = self.describe(result)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _table(rows) -> str:
-    cells = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'><b>{v}</b></td></tr>"
-                    for k, v in rows)
-    return f"<table class='scalinglab-readout'>{cells}</table>"
-
-
-def _slider_layout():
-    return widgets.Layout(width="380px")
-
-
-_STYLE = {"description_width": "140px"}
 
 
 # --- explorers ------------------------------------------------------------------------------------
@@ -239,16 +54,6 @@ class PowerLawExplorer(Explorer):
 
     def compute(self, coefficient, exponent):
         return compute_power_law(coefficient, exponent)
-
-    def needs_redraw(self, change) -> bool:
-        # keep the curve inside the linear panel: a new axis limit needs a full redraw, so the limit
-        # moves on a coarse ladder and most moves are still blitted
-        top = linear_ylim(self.result)
-        axes = self.figure.plot.linear_axes
-        if axes.get_ylim()[1] != top:
-            axes.set_ylim(0, top)
-            return True
-        return False
 
     def describe(self, v) -> str:
         halving = "never (y does not fall)" if not np.isfinite(v.halving_multiplier) else \
@@ -456,6 +261,9 @@ class RefitExplorer(Explorer):
     def compute(self, min_flops, max_flops):
         return compute_refit(min_flops, max_flops, self.runs_name)
 
+    def compute_quick(self, min_flops, max_flops):
+        return compute_refit(min_flops, max_flops, self.runs_name, warm=[self.result.fit, *known_fits()])
+
     def describe(self, v) -> str:
         if v.fit is None:
             return f"<span style='color:#b00'>{html.escape(v.message)}</span>"
@@ -482,6 +290,9 @@ class MiniseriesExplorer(Explorer):
 
     def compute(self, exponent):
         return compute_miniseries(exponent)
+
+    def compute_quick(self, exponent):
+        return compute_miniseries(exponent, warm=[self.result.fit, *known_fits()])
 
     def describe(self, v) -> str:
         f = v.fit

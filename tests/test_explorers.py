@@ -259,3 +259,43 @@ def test_settings_line_can_be_pasted_back_for_selection_sliders():
     fresh = RefitExplorer()
     exec(line.replace("e.set(", "fresh.set("), {"fresh": fresh})
     assert fresh.values() == e.values()
+
+
+@pytest.mark.parametrize("cls, control, pick", [("RefitExplorer", "min_flops", 3), ("MiniseriesExplorer", "exponent", 0)])
+def test_fitting_explorers_answer_at_once_then_show_the_full_fit(cls, control, pick):
+    """A hand move shows a quick refit from earlier optima at once, then exactly fit_chinchilla's 4,500-start fit."""
+    import time
+
+    import scalinglab.widgets as sw
+    from scalinglab import fit_chinchilla
+    from scalinglab.fit_explorers import _FULL_FITS
+    e = getattr(sw, cls)()
+    options = [o[1] if isinstance(o, tuple) else o for o in e.controls[control].options]
+    _FULL_FITS.clear()                                  # nothing cached: the move must take the quick path
+    start = time.perf_counter()
+    e.controls[control].value = options[pick]           # as a hand on the slider or dropdown does
+    quick_seconds = time.perf_counter() - start
+    quick = e.result
+    assert quick.provisional and "refining" in e.figure.plot.figure.axes[0].get_title()
+    assert quick_seconds < 0.15, f"a move took {quick_seconds:.3f} s"
+    e.wait()
+    final = e.result
+    assert not final.provisional and "refining" not in e.figure.plot.figure.axes[0].get_title()
+    if cls == "RefitExplorer":
+        runs = final.runs
+        N, D, L = runs.n_params[final.included], runs.n_tokens[final.included], runs.loss[final.included]
+    else:
+        N, D, L = final.table["n_params"], final.table["n_tokens"], final.table["loss"]
+    reference = fit_chinchilla(N, D, L, progress=False)
+    for key in ("E", "A", "B", "alpha", "beta"):
+        assert getattr(final.fit, key) == getattr(reference, key)
+        assert getattr(quick.fit, key) == pytest.approx(getattr(reference, key), rel=1e-3)
+
+
+def test_set_gives_the_full_fit_at_once():
+    from scalinglab.fit_explorers import _FULL_FITS
+    from scalinglab.widgets import RefitExplorer
+    e = RefitExplorer()
+    _FULL_FITS.clear()
+    e.set(min_flops=e.controls["min_flops"].options[2][1])
+    assert not e.result.provisional and e._worker is None

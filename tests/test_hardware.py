@@ -90,3 +90,33 @@ def test_peak_written_once():
 def test_other_gpus_are_not_matched_by_prefix(other_gpu):
     with pytest.raises(UnknownNameError):
         accelerator(other_gpu)
+
+
+# --- interconnect (lesson 10): NVLink, Infinity Fabric, ICI, in GB/s both directions together ----------
+
+@pytest.mark.parametrize("name, gb_s", [
+    ("V100", 300), ("A100", 600), ("H100 SXM", 900), ("H100 PCIe", 600), ("H800", 400), ("H200", 900),
+    ("B200", 1800), ("RTX 4090", 64), ("MI300X", 896), ("TPU v5p", 1200), ("TPU v4", None),
+])
+def test_interconnect_bandwidth(name, gb_s):
+    assert accelerator(name).interconnect_gb_s == gb_s
+
+
+def test_every_row_names_its_interconnect_and_its_source():
+    for acc in accelerators():
+        assert acc.interconnect and acc.interconnect_source, acc.name
+        if acc.interconnect_gb_s is not None:
+            # the device-to-device link is always slower than the device's own memory
+            assert acc.interconnect_gb_s < 1000 * acc.bandwidth_tb_s, acc.name
+
+
+def test_h800_differs_from_h100_only_in_nvlink():
+    h100, h800 = accelerator("H100 SXM"), accelerator("H800")
+    assert h800.peaks_tflops == h100.peaks_tflops and h800.bandwidth_tb_s == h100.bandwidth_tb_s
+    assert h800.interconnect_gb_s < h100.interconnect_gb_s
+
+
+def test_units_in_bytes():
+    h100 = accelerator("H100")
+    assert h100.memory_bytes == 80e9 and h100.bandwidth_bytes_per_s == 3.35e12
+    assert h100.interconnect_bytes_per_s() == 900e9

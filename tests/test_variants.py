@@ -133,7 +133,8 @@ def _lesson_text():
             texts.append(cell.source)
             for output in cell.get("outputs", []):
                 texts.append(str(output.get("text", "")))
-                texts.extend(str(v) for v in output.get("data", {}).values())
+                texts.extend(str(v) for k, v in output.get("data", {}).items()   # text, not base64 pictures
+                             if k.startswith("text/"))
     return "\n".join(texts)
 
 
