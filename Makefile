@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 10) <= v <= (3, 13); \
 	  print(f"Python {v[0]}.{v[1]} found as $(PYTHON)" + ("" if ok else "; Scaling Lab needs 3.10 to 3.13: run  make PYTHON=python3.12 ...")); \
 	  sys.exit(0 if ok else 1)'
-	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)   # new, or left half-made
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	@touch $(STAMP)
 
