@@ -44,6 +44,7 @@ EXPLORERS = {   # class name of scalinglab.widgets -> its plot function, as modu
     "EmergenceExplorer": "ability_explorers.plot_emergence",
     "InferenceComputeExplorer": "ability_explorers.plot_test_time",
     "MemoryExplorer": "memory_explorers.plot_memory",
+    "ChallengeExplorer": "challenge_explorers.plot_challenge",
 }
 
 SETUP = """\

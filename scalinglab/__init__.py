@@ -17,6 +17,7 @@ from .beyond import (
     deepseek_learning_rate, effective_params, effective_ratio, effective_tokens, equivalent_fresh_tokens, fit_r_star,
     inference_optimal, lifetime_flops, load_recipes, load_repeated_runs, tokens_for_loss,
 )
+from .challenge import Challenge, ChallengeScore, ChallengeTruth, RunHistory, challenge_truth, score_prediction
 from .chinchilla import (
     CHINCHILLA_FITS,
     TOKENS_PER_PARAM,
@@ -76,4 +77,5 @@ __all__ = [
     "TwoStepFit", "best_of_n_accuracy", "best_of_n_ceiling", "best_of_n_kl", "exact_match", "fit_two_step",
     "overoptimization_gold_reward", "pass_at_k", "pass_at_k_unbiased", "per_token_accuracy_needed", "sigmoid_accuracy",
     "load_ability_series", "string_metrics", "word_completion",
+    "Challenge", "ChallengeScore", "ChallengeTruth", "RunHistory", "challenge_truth", "score_prediction",
 ]

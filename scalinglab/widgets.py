@@ -30,6 +30,7 @@ from .fitting import load_runs
 from .hardware import PRECISIONS, accelerators
 from .ability_explorers import EmergenceExplorer, InferenceComputeExplorer  # noqa: F401  (lesson 09)
 from .beyond_explorers import InferenceExplorer, RepetitionExplorer  # noqa: F401  (lesson 08)
+from .challenge_explorers import ChallengeExplorer  # noqa: F401  (lesson 11)
 from .memory_explorers import MemoryExplorer  # noqa: F401  (lesson 10)
 from .models import model_card
 from .units import format_quantity, parse_quantity

@@ -100,6 +100,9 @@ VALID = {
     "best_of_n_kl": dict(n=64),
     "overoptimization_gold_reward": dict(kl=4.0, alpha=1.0, beta=0.25, method="bon"),
     "sigmoid_accuracy": dict(task_nll=1.0, midpoint=1.0, slope=5.0, chance=0.25),
+    "challenge_truth": dict(student="alice", secret=b"a test secret of thirty-two bytes"),
+    "score_prediction": dict(truth=sl.challenge_truth("alice", b"a test secret of thirty-two bytes"), n_params=1e9,
+                             n_tokens=1.6e10, loss=2.0),
     "fit_two_step": dict(flops=[1e18, 1e19, 1e20, 1e21], task_nll=[1.2, 1.0, 0.8, 0.6], accuracy=[0.2, 0.4, 0.6, 0.8],
                          chance=0.0, step1=None),
 }

@@ -175,7 +175,20 @@ def _start(names, source: Path, work: Path) -> int:
     return 0
 
 
+def _hooked(argv):
+    """Subcommands that live in other modules (``challenge-server``, ``challenge-summary``): status, or None."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["challenge-server"], ["challenge-summary"]):
+        from ..challenge_server import main as challenge_main
+
+        return challenge_main(argv)
+    return None
+
+
 def main(argv=None) -> int:
+    hooked = _hooked(argv)
+    if hooked is not None:
+        return hooked
     parser = argparse.ArgumentParser(prog="scalinglab", description="Scaling Lab course tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     grade_cmd = sub.add_parser("grade", help="run exercise notebooks and show the points per question")
