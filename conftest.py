@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,13 @@ ROOT = Path(__file__).resolve().parent
 # Stored notebooks show the self-study variant: a learner's own identity must not change what nbval compares.
 for _variable in ("SCALINGLAB_GRADING_STUDENT", "JUPYTERHUB_USER", "SCALINGLAB_STUDENT"):
     os.environ.pop(_variable, None)
+
+# Grading exercise 11 scores against the challenge server's secret, as a teacher's grader would (without one it
+# warns and falls back to this computer's self-study secret); the challenge's own tests set their own.
+_SECRETS = Path(tempfile.mkdtemp(prefix="scalinglab-test-secret-"))
+(_SECRETS / "challenge-secret").write_text("5ca1ab1e" * 8 + "\n")
+os.environ.setdefault("SCALINGLAB_CHALLENGE_SECRET_FILE", str(_SECRETS / "challenge-secret"))
+os.environ.pop("SCALINGLAB_CHALLENGE_SERVER", None)
 
 
 @pytest.fixture(scope="session")

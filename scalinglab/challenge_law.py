@@ -289,7 +289,7 @@ def read_secret(path) -> bytes:
 def make_secret(path) -> Path:
     """Write a new random secret (32 bytes, hex) to ``path``, readable by its owner only; never overwrites."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(secrets.token_hex(32) + "\n")

@@ -24,7 +24,10 @@ user opened the connection (``SO_PEERCRED``) and plays as that user, refusing a 
 another name: on a JupyterHub whose learners are separate system users (LocalProcessSpawner,
 SystemdSpawner) nobody can spend another's budget or read another's runs. ``--identity claimed``
 trusts the name a kernel sends; use it only where learners share one system user (e.g. containers),
-and then give each learner their own socket.
+and then give each learner their own socket with ``--student NAME``, which plays only as NAME. Servers
+may share a ledger folder: every change takes the folder's lock (``fcntl.flock``). The ledger folder
+is private to the server's user (mode 700). Set the server's deadline no earlier than the exercise's:
+after it, a submission's reply shows its errors, and so the truth.
 
 To autograde exercise 11, whose last question replays each student's runs against their own law, set
 ``SCALINGLAB_CHALLENGE_SECRET_FILE=secret.hex`` in the grader's environment (never the learners'): without
@@ -39,7 +42,9 @@ After the deadline::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import fcntl
 import hashlib
 import hmac
 import io
@@ -50,6 +55,7 @@ import socket
 import socketserver
 import struct
 import sys
+import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,6 +70,8 @@ from .challenge_law import (
 )
 
 MAX_REQUEST = 65_536     # bytes in one request line
+MAX_SUBMISSIONS = 20     # predictions kept per student (only the first counts)
+IDLE_SECONDS = 600       # a connection silent this long is closed
 
 
 # --- the ledger: who spent what (the server's, or the learner's own in self-study) ---------------------
@@ -108,11 +116,30 @@ class Ledger:
         if self.folder is None:
             self._memory[state["student"]] = json.dumps(state)
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._make_folder()
         path = self._path(state["student"])
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")   # private (0600) and unique
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(state, indent=1))
         os.replace(tmp, path)
+
+    def _make_folder(self) -> None:
+        if not self.folder.is_dir():
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)    # runs are nobody else's business
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Hold the ledger folder's lock: one load-change-save at a time, across processes too."""
+        if self.folder is None:
+            yield
+            return
+        self._make_folder()
+        with open(self.folder / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def status(self, student: str) -> dict:
         state = self.load(student)
@@ -121,6 +148,10 @@ class Ledger:
 
     def train(self, student: str, n_params, n_tokens) -> dict:
         N, D = check_run(n_params, n_tokens)
+        with self._locked():
+            return self._train(student, N, D)
+
+    def _train(self, student: str, N: float, D: float) -> dict:
         state = self.load(student)
         for run in state["runs"]:
             if run["n_params"] == N and run["n_tokens"] == D:
@@ -139,9 +170,12 @@ class Ledger:
 
     def submit(self, student: str, n_params, n_tokens, loss) -> ChallengeScore:
         N, D, L = _prediction(n_params, n_tokens, loss)
-        state = self.load(student)
-        state["submissions"].append({"n_params": N, "n_tokens": D, "loss": L})
-        self._save(state)
+        with self._locked():
+            state = self.load(student)
+            if len(state["submissions"]) >= MAX_SUBMISSIONS:
+                raise ScalingLabError(f"{MAX_SUBMISSIONS} predictions are recorded already; only the first counts")
+            state["submissions"].append({"n_params": N, "n_tokens": D, "loss": L})
+            self._save(state)
         if not self.reveal:
             return ChallengeScore(state["student"], N, D, L, message=self.deadline_message)
         score = score_prediction(challenge_truth(state["student"], self._key), N, D, L)
@@ -214,10 +248,10 @@ def _deadline(text):
 class Oracle:
     """The server's state: the secret (through its ledger), the deadline, and one lock for every ledger change."""
 
-    def __init__(self, secret_file, ledger_folder=None, deadline=None, identity="claimed"):
+    def __init__(self, secret_file, ledger_folder=None, deadline=None, identity="claimed", student=None):
         if identity not in IDENTITIES:
             raise ScalingLabError(f"identity must be one of {', '.join(IDENTITIES)}; got {identity!r}")
-        self.identity = identity
+        self.identity, self.pinned = identity, None if student is None else _student(student)
         self.secret_file = Path(secret_file)
         self.deadline = _deadline(deadline)
         folder = ledger_folder or self.secret_file.parent / "challenge-ledger"
@@ -239,6 +273,10 @@ class Oracle:
             if student not in (None, peer):
                 raise ScalingLabError(f"this connection belongs to {peer!r}; it cannot play as {student!r}")
             student = peer
+        if self.pinned is not None:
+            if student not in (None, self.pinned):
+                raise ScalingLabError(f"this server plays only as {self.pinned!r}; it cannot play as {student!r}")
+            student = self.pinned
         with self.lock:
             if op == "status":
                 return self.ledger.status(student)
@@ -266,31 +304,43 @@ def _peer_user(sock) -> str | None:
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    timeout = IDLE_SECONDS
+
     def handle(self):
         peer = _peer_user(self.connection)
         while True:
-            line = self.rfile.readline(MAX_REQUEST + 1)
+            try:
+                line = self.rfile.readline(MAX_REQUEST + 1)
+            except OSError:             # idle too long, or gone
+                return
             if not line:
                 return
+            too_long = len(line) > MAX_REQUEST and not line.endswith(b"\n")
             try:
-                if len(line) > MAX_REQUEST:
-                    raise ScalingLabError(f"request longer than {MAX_REQUEST:,} bytes")
+                if too_long:
+                    raise ScalingLabError(f"request longer than {MAX_REQUEST:,} bytes; closing the connection")
                 reply = {"ok": True, "result": self.server.oracle.handle(json.loads(line), peer)}
             except ScalingLabError as exc:
                 reply = {"ok": False, "error": str(exc)}
-            except ValueError:
-                reply = {"ok": False, "error": "a request must be one line of JSON"}
-            self.wfile.write(json.dumps(reply).encode() + b"\n")
-            self.wfile.flush()
+            except Exception:           # malformed in any other way (deep nesting, huge numbers): never a crash
+                reply = {"ok": False, "error": "a request must be one line of JSON with op, and numbers for sizes"}
+            try:
+                self.wfile.write(json.dumps(reply).encode() + b"\n")
+                self.wfile.flush()
+            except OSError:
+                return
+            if too_long:
+                return
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-def serve(secret_file, socket_path, *, ledger_folder=None, deadline=None, identity="peer", ready=None) -> None:
+def serve(secret_file, socket_path, *, ledger_folder=None, deadline=None, identity="peer", student=None,
+          ready=None) -> None:
     """Serve the challenge on the unix socket ``socket_path`` until interrupted."""
-    oracle = Oracle(secret_file, ledger_folder, deadline, identity)
+    oracle = Oracle(secret_file, ledger_folder, deadline, identity, student)
     path = Path(socket_path)
     if path.exists():
         path.unlink()
@@ -415,6 +465,8 @@ def main(argv=None) -> int:
     srv.add_argument("--create-secret", action="store_true", help="create the secret file if it does not exist")
     srv.add_argument("--identity", choices=IDENTITIES, default="peer",
                      help="who is playing: the connecting system user (peer, default) or the name the kernel sends")
+    srv.add_argument("--student", default=None,
+                     help="serve only this student (one socket per learner where learners share a system user)")
     summ = sub.add_parser("challenge-summary", help="score every student's first submission: a CSV and a PNG")
     summ.add_argument("--secret-file", type=Path, required=True)
     summ.add_argument("--ledger", type=Path, required=True)
@@ -428,7 +480,7 @@ def main(argv=None) -> int:
             print(f"serving the scaling-law challenge on {args.socket}; set SCALINGLAB_CHALLENGE_SERVER="
                   f"{args.socket} for the class", flush=True)
             serve(args.secret_file, args.socket, ledger_folder=args.ledger, deadline=args.deadline,
-                  identity=args.identity)
+                  identity=args.identity, student=args.student)
             return 0
         secret = read_secret(args.secret_file)
         if not args.ledger.is_dir():

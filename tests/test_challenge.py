@@ -35,6 +35,7 @@ def self_study(tmp_path, monkeypatch):
     """A fresh working folder and config folder, no server: the self-study mode."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("SCALINGLAB_CHALLENGE_SERVER", raising=False)
+    monkeypatch.delenv("SCALINGLAB_CHALLENGE_SECRET_FILE", raising=False)
     for variable in ("SCALINGLAB_GRADING_STUDENT", "JUPYTERHUB_USER", "SCALINGLAB_STUDENT"):
         monkeypatch.delenv(variable, raising=False)
     work = tmp_path / "work"
@@ -529,3 +530,45 @@ def test_a_peer_identity_server_plays_as_the_connected_user_and_refuses_other_na
         process.wait(10)
         for path in sorted(folder.rglob("*"), reverse=True):
             path.unlink() if not path.is_dir() else path.rmdir()
+
+
+def test_two_ledgers_on_one_folder_never_overspend_and_keep_a_private_folder(tmp_path):
+    """Servers (or kernels) sharing a ledger folder take its lock: the budget holds, no update is lost."""
+    import stat
+    import threading
+
+    folder = tmp_path / "ledger"
+    ledgers = [Ledger(SECRET, folder), Ledger(SECRET, folder)]
+    charged, errors = [], []
+
+    def play(ledger, offset):
+        for i in range(40):
+            n = 1e6 + 1000 * (2 * i + offset)
+            try:
+                charged.append(ledger.train("mallory", n, 1e17 / (6 * n))["charged"])
+            except ScalingLabError as exc:
+                errors.append(str(exc))
+
+    threads = [threading.Thread(target=play, args=(ledger, k)) for k, ledger in enumerate(ledgers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state = Ledger(SECRET, folder).load("mallory")
+    assert sum(charged) <= 1e18 * (1 + 1e-9) and len(state["runs"]) == len(charged) == 10
+    assert state["spent"] == pytest.approx(sum(charged)) and all("only" in e for e in errors)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_a_pinned_server_plays_only_as_its_student_and_caps_submissions(tmp_path):
+    from scalinglab.challenge_server import MAX_SUBMISSIONS, Oracle
+    secret = tmp_path / "secret.hex"
+    secret.write_text(SECRET.hex())
+    oracle = Oracle(secret, tmp_path / "ledger", identity="claimed", student="carol")
+    assert oracle.handle({"op": "status"})["student"] == "carol"
+    with pytest.raises(ScalingLabError, match="plays only as 'carol'"):
+        oracle.handle({"op": "status", "student": "dave"})
+    for _ in range(MAX_SUBMISSIONS):
+        oracle.handle({"op": "submit", "n_params": 1e9, "n_tokens": 1e20 / 6e9, "loss": 2.0})
+    with pytest.raises(ScalingLabError, match="only the first counts"):
+        oracle.handle({"op": "submit", "n_params": 1e9, "n_tokens": 1e20 / 6e9, "loss": 2.0})

@@ -215,7 +215,8 @@ class Kernel:
         else:
             from .variants import IDENTITY
 
-            env = {k: v for k, v in os.environ.items() if k not in {name for name, _ in IDENTITY}}
+            hidden = {name for name, _ in IDENTITY} | {"SCALINGLAB_CHALLENGE_SECRET_FILE", "SCALINGLAB_CHALLENGE_SERVER"}
+            env = {k: v for k, v in os.environ.items() if k not in hidden}     # no identity, no challenge secret
             env.update({**_environment(), "HOME": os.environ.get("HOME", "/tmp"), **self.env})
             env.pop("MPLCONFIGDIR", None)
         self.cgroup = ProcessLimit(self.limits.max_tasks, self.limits.memory + self.limits.scratch)
