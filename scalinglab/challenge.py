@@ -81,8 +81,8 @@ class Challenge:
         else:
             if os.environ.get(GRADING_VARIABLE, "").strip():
                 raise ScalingLabError("the challenge cannot be played while a notebook is being graded: grading "
-                                      "reruns it without your challenge. Type the numbers of your prediction into "
-                                      "the answer cell instead of computing them from Challenge().")
+                                      "reruns it without your challenge. Write your study as a list of runs and "
+                                      "your analysis as a function (exercise 11); Challenge(practice=True) works.")
             self._oracle, self.mode = Ledger(local_secret(), self._folder), "self-study"
         self._status = self._oracle.status(self.student)
         self._save_history()

@@ -444,7 +444,7 @@ def test_the_practice_round_is_public_in_memory_and_reproducible(self_study):
 
 def test_the_challenge_refuses_to_play_in_a_grading_kernel(self_study, monkeypatch):
     monkeypatch.setenv("SCALINGLAB_GRADING_STUDENT", "alice")
-    with pytest.raises(ScalingLabError, match="Type the numbers"):
+    with pytest.raises(ScalingLabError, match="Write your study as a list of runs"):
         Challenge()
     assert Challenge(practice=True).train(1e7, 2e8) > 0
 
