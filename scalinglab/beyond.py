@@ -14,7 +14,7 @@ Losses are in nats per token; N counts parameters, D tokens, C FLOPs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
@@ -28,8 +28,8 @@ from .units import format_quantity
 #: Approach-3 constants E, A, B, with alpha = 0.336 and beta = 0.283 in place of Hoffmann et al.'s printed, rounded
 #: 0.34 and 0.28 (following de Vries). With them the paper's Figure 1 example comes out as printed (1.7e22 FLOPs,
 #: 17%); with 0.34 and 0.28 it would save only about 9%.
-SARDANA_FIT = ChinchillaFit(
-    E=1.69, A=406.4, B=410.7, alpha=0.336, beta=0.283, name="sardana2024",
+SARDANA_FIT = replace(
+    CHINCHILLA_FITS["hoffmann2022"], alpha=0.336, beta=0.283, name="sardana2024",
     source="Sardana et al. 2024, arXiv 2401.00448, section 2 (Hoffmann et al.'s Approach 3)",
 )
 _FITS = {**CHINCHILLA_FITS, SARDANA_FIT.name: SARDANA_FIT}

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ._checks import ScalingLabError
-from ._explorer import _STYLE, Explorer, FigureImage, _slider_layout, _table  # noqa: F401  (the door)
+from ._explorer import _STYLE, Explorer, _slider_layout, _table
 from ._progress import progress_bar  # noqa: F401  (kept importable from here)
 from .explorers import (
     compute_isoflop, compute_kaplan, compute_power_law, compute_training_run, compute_transformer,
